@@ -1,0 +1,24 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { resolveZooKeeper, type ZooKeeperEnsembleArgs } from "../sdk/zookeeper/ensemble";
+import { StatefulAppBase } from "./stateful-app";
+
+export type { ZooKeeperEnsembleArgs };
+
+/**
+ * A ZooKeeper ensemble: zoo.cfg and java.env in a ConfigMap (a change rolls the pods), server ids
+ * from pod ordinals, a PodDisruptionBudget that keeps the quorum, anti-affinity and probes. It is a
+ * StatefulApp, so every StatefulApp output is here too.
+ */
+export class ZooKeeperEnsemble extends StatefulAppBase {
+  /** `<pod-0 fqdn>:<clientPort>,<pod-1 fqdn>:<clientPort>,...` */
+  readonly connectString: string;
+  /** Servers that must be up for the ensemble to serve. */
+  readonly quorum: number;
+
+  constructor(name: string, args: ZooKeeperEnsembleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    const zk = resolveZooKeeper(name, args);
+    super("stateful:index:ZooKeeperEnsemble", name, zk.app, undefined, { connectString: zk.connectString, quorum: zk.quorum }, opts);
+    this.connectString = zk.connectString;
+    this.quorum = zk.quorum;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The `zk` ZooKeeper ensemble of the seed tutorial, on current APIs, with every seed setting.
+ *
+ * Fixed from the seed:
+ * - ZK_SYNC_LIMIT read the ConfigMap key `tick` (2000 ticks) instead of `sync` (5): syncLimit is 5.
+ * - The anti-affinity selected `app: zk-headless`, a label no pod has (the pods are `app: zk`), so it
+ *   never kept two servers apart; it also lived in an alpha annotation with the nonexistent
+ *   `requiredDuringSchedulingRequiredDuringExecution`. Now: required anti-affinity on the hostname
+ *   in the pod spec, selecting the ensemble's own pods.
+ * - apps/v1beta1 and policy/v1beta1 -> apps/v1 and policy/v1; storage-class alpha annotation dropped.
+ * - gcr.io/google_samples/k8szk:v1 is gone; the Docker Official Image zookeeper:3.8.4 runs the
+ *   generated zoo.cfg (server ids from pod ordinals, no zkGenConfig.sh).
+ * - The headless Service did not publish not-ready pods: a restarted ensemble could not resolve its
+ *   peers to elect a leader. It also gains the client port.
+ * - `pod.alpha.kubernetes.io/initialized` and `imagePullPolicy: Always` on a pinned tag are dropped.
+ */
+import { ZooKeeperEnsemble } from "../../components";
+
+export function zookeeper() {
+  const zk = new ZooKeeperEnsemble("zk", {
+    replicas: 3,
+    serviceName: "zk-headless",
+    selectorLabels: { app: "zk" },
+    heap: "2G",
+    tickTime: 2000,
+    initLimit: 10,
+    syncLimit: 5,
+    maxClientCnxns: 60,
+    snapRetainCount: 3,
+    purgeInterval: 1,
+    storageSize: "20Gi",
+    resources: { requests: { memory: "4Gi", cpu: "1" } },
+    antiAffinity: { type: "required", topology: "hostname" },
+    podDisruptionBudget: { name: "zk-budget", minAvailable: 2 },
+  });
+  return { connectString: zk.connectString, podFqdns: zk.podFqdns, claimNames: zk.claimNames };
+}

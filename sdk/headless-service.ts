@@ -1,0 +1,84 @@
+/**
+ * `HeadlessServiceArgs` and their checks: the governing Service that gives each pod of a
+ * StatefulSet a stable DNS name `<pod>.<service>.<namespace>.svc.<clusterDomain>`.
+ */
+import { Problems } from "./errors";
+import { labelKeyError, labelValueError } from "./labels";
+import type { HeadlessServiceSpec, ServicePortSpec } from "./manifests/services";
+import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError, serviceDomain } from "./naming";
+
+export interface HeadlessServicePortArgs {
+  name: string;
+  port: number;
+  /** @default - the port */
+  targetPort?: string | number;
+  /** @default "TCP" */
+  protocol?: "TCP" | "UDP" | "SCTP";
+}
+
+export interface HeadlessServiceArgs {
+  /** Kubernetes name. @default - the component name */
+  name?: string;
+  /** @default "default" */
+  namespace?: string;
+  /** Labels of the pods the Service governs. */
+  selector: Record<string, string>;
+  /** @default [] */
+  ports?: HeadlessServicePortArgs[];
+  /** Publish DNS records for pods that are not Ready yet. @default false */
+  publishNotReadyAddresses?: boolean;
+  /** Labels on the Service. @default {} */
+  labels?: Record<string, string>;
+  /** @default "cluster.local" */
+  clusterDomain?: string;
+}
+
+export interface ResolvedHeadlessService extends HeadlessServiceSpec {
+  clusterDomain: string;
+  /** `<name>.<namespace>.svc.<clusterDomain>` */
+  domain: string;
+}
+
+export function resolveHeadlessService(componentName: string, args: HeadlessServiceArgs): ResolvedHeadlessService {
+  const p = new Problems(`HeadlessService "${componentName}"`);
+  const name = args.name ?? componentName;
+  const e = dns1035LabelError(name);
+  if (e) p.add(args.name === undefined ? "name (from the component name)" : "name", name, e);
+  const namespace = args.namespace ?? "default";
+  const nsError = dns1123LabelError(namespace);
+  if (nsError) p.add("namespace", namespace, nsError);
+  const selector = args.selector ?? {};
+  if (Object.keys(selector).length === 0)
+    p.add("selector", selector, "must hold at least one label, or the Service would govern every pod in the namespace");
+  for (const [field, labels] of [["selector", selector], ["labels", args.labels ?? {}]] as const)
+    for (const [k, v] of Object.entries(labels)) {
+      const ke = labelKeyError(k);
+      if (ke) p.add(`${field} key`, k, ke);
+      const ve = labelValueError(v);
+      if (ve) p.add(`${field}[${JSON.stringify(k)}]`, v, ve);
+    }
+  const seen = new Set<string>();
+  const ports: ServicePortSpec[] = (args.ports ?? []).map((port, i) => {
+    const pe = dns1123LabelError(port.name ?? "");
+    if (pe || port.name.length > 15) p.add(`ports[${i}].name`, port.name, "must be an IANA service name of at most 15 characters");
+    if (seen.has(port.name)) p.add(`ports[${i}].name`, port.name, "duplicates another port's name");
+    seen.add(port.name);
+    if (!Number.isInteger(port.port) || port.port < 1 || port.port > 65535)
+      p.add(`ports[${i}].port`, port.port, "must be an integer from 1 to 65535");
+    return { name: port.name, port: port.port, targetPort: port.targetPort ?? port.port, protocol: port.protocol ?? "TCP" };
+  });
+  const clusterDomain = args.clusterDomain ?? "cluster.local";
+  const cde = dns1123SubdomainError(clusterDomain);
+  if (cde) p.add("clusterDomain", clusterDomain, cde);
+  p.throwIfAny();
+  return {
+    name,
+    namespace,
+    labels: { ...args.labels, "app.kubernetes.io/managed-by": "pulumi-stateful" },
+    selector: { ...selector },
+    ports,
+    publishNotReadyAddresses: args.publishNotReadyAddresses ?? false,
+    clusterDomain,
+    domain: serviceDomain(name, namespace, clusterDomain),
+  };
+}
