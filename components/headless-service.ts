@@ -1,6 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { type HeadlessServiceArgs, type ResolvedHeadlessService, resolveHeadlessService } from "../sdk/headless-service";
+import {
+  type HeadlessServiceArgs,
+  type ResolvedHeadlessService,
+  resolveHeadlessService,
+} from "../sdk/headless-service";
 import { headlessServiceManifest } from "../sdk/manifests/services";
 import { serviceArgs } from "./k8s-args";
 
@@ -28,7 +32,9 @@ export class HeadlessService extends pulumi.ComponentResource {
     this.serviceName = spec.name;
     this.namespace = spec.namespace;
     this.domain = spec.domain;
-    this.service = new k8s.core.v1.Service(name, serviceArgs(headlessServiceManifest(spec)), { parent: this });
+    this.service = new k8s.core.v1.Service(name, serviceArgs(headlessServiceManifest(spec)), {
+      parent: this,
+    });
     this.registerOutputs({ serviceName: this.serviceName, namespace: this.namespace, domain: this.domain });
   }
 }

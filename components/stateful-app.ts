@@ -1,7 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { statefulAppManifests } from "../sdk/manifests";
-import { resolveStatefulApp, type StatefulAppArgs as SdkArgs, type StatefulAppSpec } from "../sdk/stateful-app";
+import {
+  resolveStatefulApp,
+  type StatefulAppArgs as SdkArgs,
+  type StatefulAppSpec,
+} from "../sdk/stateful-app";
 import type { HeadlessService } from "./headless-service";
 import { configMapArgs, podDisruptionBudgetArgs, serviceArgs, statefulSetArgs } from "./k8s-args";
 
@@ -55,7 +59,8 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
     this.headlessService = m.headlessService
       ? new k8s.core.v1.Service(`${name}-headless`, serviceArgs(m.headlessService), child)
       : adopted!.service;
-    if (m.configMap) this.configMap = new k8s.core.v1.ConfigMap(`${name}-config`, configMapArgs(m.configMap), child);
+    if (m.configMap)
+      this.configMap = new k8s.core.v1.ConfigMap(`${name}-config`, configMapArgs(m.configMap), child);
     this.statefulSet = new k8s.apps.v1.StatefulSet(name, statefulSetArgs(m.statefulSet), {
       parent: this,
       // The pods' DNS names and mounted configuration must exist before the first pod starts.

@@ -17,7 +17,14 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
 
   constructor(name: string, args: ZooKeeperEnsembleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     const zk = resolveZooKeeper(name, args);
-    super("stateful:index:ZooKeeperEnsemble", name, zk.app, undefined, { connectString: zk.connectString, quorum: zk.quorum }, opts);
+    super(
+      "stateful:index:ZooKeeperEnsemble",
+      name,
+      zk.app,
+      undefined,
+      { connectString: zk.connectString, quorum: zk.quorum },
+      opts,
+    );
     this.connectString = zk.connectString;
     this.quorum = zk.quorum;
   }

@@ -64,6 +64,13 @@ export class Problems {
     return ok;
   }
 
+  /** Whether a problem was reported for `field` or anything under it (`field.x`, `field[0]`). */
+  reported(field: string): boolean {
+    return this.list.some(
+      (p) => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`),
+    );
+  }
+
   get count(): number {
     return this.list.length;
   }

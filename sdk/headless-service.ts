@@ -39,7 +39,10 @@ export interface ResolvedHeadlessService extends HeadlessServiceSpec {
   domain: string;
 }
 
-export function resolveHeadlessService(componentName: string, args: HeadlessServiceArgs): ResolvedHeadlessService {
+export function resolveHeadlessService(
+  componentName: string,
+  args: HeadlessServiceArgs,
+): ResolvedHeadlessService {
   const p = new Problems(`HeadlessService "${componentName}"`);
   const name = args.name ?? componentName;
   const e = dns1035LabelError(name);
@@ -49,8 +52,15 @@ export function resolveHeadlessService(componentName: string, args: HeadlessServ
   if (nsError) p.add("namespace", namespace, nsError);
   const selector = args.selector ?? {};
   if (Object.keys(selector).length === 0)
-    p.add("selector", selector, "must hold at least one label, or the Service would govern every pod in the namespace");
-  for (const [field, labels] of [["selector", selector], ["labels", args.labels ?? {}]] as const)
+    p.add(
+      "selector",
+      selector,
+      "must hold at least one label, or the Service would govern every pod in the namespace",
+    );
+  for (const [field, labels] of [
+    ["selector", selector],
+    ["labels", args.labels ?? {}],
+  ] as const)
     for (const [k, v] of Object.entries(labels)) {
       const ke = labelKeyError(k);
       if (ke) p.add(`${field} key`, k, ke);
@@ -60,12 +70,18 @@ export function resolveHeadlessService(componentName: string, args: HeadlessServ
   const seen = new Set<string>();
   const ports: ServicePortSpec[] = (args.ports ?? []).map((port, i) => {
     const pe = dns1123LabelError(port.name ?? "");
-    if (pe || port.name.length > 15) p.add(`ports[${i}].name`, port.name, "must be an IANA service name of at most 15 characters");
+    if (pe || port.name.length > 15)
+      p.add(`ports[${i}].name`, port.name, "must be an IANA service name of at most 15 characters");
     if (seen.has(port.name)) p.add(`ports[${i}].name`, port.name, "duplicates another port's name");
     seen.add(port.name);
     if (!Number.isInteger(port.port) || port.port < 1 || port.port > 65535)
       p.add(`ports[${i}].port`, port.port, "must be an integer from 1 to 65535");
-    return { name: port.name, port: port.port, targetPort: port.targetPort ?? port.port, protocol: port.protocol ?? "TCP" };
+    return {
+      name: port.name,
+      port: port.port,
+      targetPort: port.targetPort ?? port.port,
+      protocol: port.protocol ?? "TCP",
+    };
   });
   const clusterDomain = args.clusterDomain ?? "cluster.local";
   const cde = dns1123SubdomainError(clusterDomain);

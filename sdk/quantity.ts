@@ -3,7 +3,8 @@
  * `resource.ParseQuantity` reads them, so sizes can be validated and compared before deploy.
  */
 
-const QUANTITY = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
+const QUANTITY =
+  /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
 
 const BINARY: Record<string, number> = {
   Ki: 2 ** 10,
@@ -13,7 +14,17 @@ const BINARY: Record<string, number> = {
   Pi: 2 ** 50,
   Ei: 2 ** 60,
 };
-const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const DECIMAL: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+};
 
 /** The value of a quantity as a number (bytes for memory and storage, cores for CPU), or undefined. */
 export function parseQuantity(q: string): number | undefined {

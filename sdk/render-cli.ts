@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const example = positional[0]!;
   if (!(example in EXAMPLES)) {
-    process.stderr.write(`render: unknown example "${example}"; known examples: ${Object.keys(EXAMPLES).join(", ")}\n`);
+    process.stderr.write(
+      `render: unknown example "${example}"; known examples: ${Object.keys(EXAMPLES).join(", ")}\n`,
+    );
     return 2;
   }
   const objects = await renderProgram(() => import("../examples/index"), { config: { example } });

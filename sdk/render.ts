@@ -11,11 +11,24 @@ export interface RenderedObject {
   /** Pulumi resource name. */
   readonly name: string;
   /** The Kubernetes object, as the Kubernetes provider would send it. */
-  readonly object: Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+  readonly object: Record<string, unknown> & {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string };
+  };
 }
 
 /** Kinds in the order a cluster needs them: what others reference comes first. */
-const KIND_ORDER = ["Namespace", "ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service", "StatefulSet", "PodDisruptionBudget"];
+const KIND_ORDER = [
+  "Namespace",
+  "ServiceAccount",
+  "Secret",
+  "ConfigMap",
+  "PersistentVolumeClaim",
+  "Service",
+  "StatefulSet",
+  "PodDisruptionBudget",
+];
 
 function kindRank(kind: string): number {
   const i = KIND_ORDER.indexOf(kind);
@@ -62,7 +75,10 @@ export interface RenderOptions {
  * Installs the mocks, sets the configuration, runs `program` and waits until every resource it
  * registered is settled. Mocks are process-global: render one program per process.
  */
-export async function renderProgram(program: () => unknown, options: RenderOptions = {}): Promise<RenderedObject[]> {
+export async function renderProgram(
+  program: () => unknown,
+  options: RenderOptions = {},
+): Promise<RenderedObject[]> {
   const project = options.project ?? "pulumi-stateful";
   const recorded: RenderedObject[] = [];
   await pulumi.runtime.setMocks(

@@ -6,6 +6,7 @@
 import type { V1EnvVar, V1Probe } from "@kubernetes/client-node";
 import { Problems } from "./errors";
 import { labelKeyError, labelValueError } from "./labels";
+import { defaultLivenessProbe, defaultReadinessProbe } from "./manifests/probes";
 import {
   claimName,
   dns1035LabelError,
@@ -17,11 +18,15 @@ import {
   podName,
   serviceDomain,
 } from "./naming";
-import { defaultLivenessProbe, defaultReadinessProbe } from "./manifests/probes";
 import { parseQuantity } from "./quantity";
 
 export type AccessMode = "ReadWriteOnce" | "ReadOnlyMany" | "ReadWriteMany" | "ReadWriteOncePod";
-const ACCESS_MODES: readonly AccessMode[] = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"];
+const ACCESS_MODES: readonly AccessMode[] = [
+  "ReadWriteOnce",
+  "ReadOnlyMany",
+  "ReadWriteMany",
+  "ReadWriteOncePod",
+];
 
 /** A per-pod persistent volume: becomes a claim template and a mount in the container. */
 export interface VolumeArgs {
@@ -295,8 +300,7 @@ function checkLabels(p: Problems, field: string, labels: Record<string, string> 
 function checkAbsolutePath(p: Problems, field: string, path: unknown): void {
   if (typeof path !== "string" || !path.startsWith("/"))
     p.add(field, path, "must be an absolute path, starting with '/'");
-  else if (path.split("/").includes(".."))
-    p.add(field, path, "must not contain '..'");
+  else if (path.split("/").includes("..")) p.add(field, path, "must not contain '..'");
 }
 
 /** Number of pods a budget value stands for, given the replica count (percentages round up, as Kubernetes does for minAvailable). */
@@ -307,14 +311,21 @@ export function budgetCount(value: number | string, replicas: number, roundUp: b
 }
 
 function checkBudgetValue(p: Problems, field: string, v: unknown): boolean {
-  if (typeof v === "number") return p.check(isInt(v, 0), field, v, "must be an integer >= 0 or a percentage like \"50%\"");
-  if (typeof v === "string") return p.check(PERCENT.test(v), field, v, "must be a percentage from \"0%\" to \"100%\" or an integer");
-  p.add(field, v, "must be an integer or a percentage like \"50%\"");
+  if (typeof v === "number")
+    return p.check(isInt(v, 0), field, v, 'must be an integer >= 0 or a percentage like "50%"');
+  if (typeof v === "string")
+    return p.check(PERCENT.test(v), field, v, 'must be a percentage from "0%" to "100%" or an integer');
+  p.add(field, v, 'must be an integer or a percentage like "50%"');
   return false;
 }
 
 /** Checks a disruption budget against the replica count: it must allow some drain and keep some pods. */
-export function checkDisruptionBudget(p: Problems, field: string, pdb: DisruptionBudgetArgs, replicas: number): void {
+export function checkDisruptionBudget(
+  p: Problems,
+  field: string,
+  pdb: DisruptionBudgetArgs,
+  replicas: number,
+): void {
   if (pdb === null || typeof pdb !== "object") {
     p.add(field, pdb, "must be false or an object with minAvailable or maxUnavailable");
     return;
@@ -322,7 +333,11 @@ export function checkDisruptionBudget(p: Problems, field: string, pdb: Disruptio
   const hasMin = pdb.minAvailable !== undefined;
   const hasMax = pdb.maxUnavailable !== undefined;
   if (hasMin === hasMax) {
-    p.add(field, { minAvailable: pdb.minAvailable, maxUnavailable: pdb.maxUnavailable }, "must set exactly one of minAvailable and maxUnavailable");
+    p.add(
+      field,
+      { minAvailable: pdb.minAvailable, maxUnavailable: pdb.maxUnavailable },
+      "must set exactly one of minAvailable and maxUnavailable",
+    );
     return;
   }
   if (hasMin) {
@@ -338,9 +353,17 @@ export function checkDisruptionBudget(p: Problems, field: string, pdb: Disruptio
     if (!checkBudgetValue(p, `${field}.maxUnavailable`, pdb.maxUnavailable)) return;
     const max = budgetCount(pdb.maxUnavailable!, replicas, false);
     if (replicas > 0 && max < 1)
-      p.add(`${field}.maxUnavailable`, pdb.maxUnavailable, "must allow at least one pod, or no node could ever be drained");
+      p.add(
+        `${field}.maxUnavailable`,
+        pdb.maxUnavailable,
+        "must allow at least one pod, or no node could ever be drained",
+      );
     else if (replicas > 0 && max >= replicas)
-      p.add(`${field}.maxUnavailable`, pdb.maxUnavailable, `must be below replicas (${replicas}), or every pod may be evicted at once`);
+      p.add(
+        `${field}.maxUnavailable`,
+        pdb.maxUnavailable,
+        `must be below replicas (${replicas}), or every pod may be evicted at once`,
+      );
   }
 }
 
@@ -349,7 +372,13 @@ function checkProbe(p: Problems, field: string, probe: V1Probe | false | undefin
   const handlers = (["exec", "httpGet", "tcpSocket", "grpc"] as const).filter((h) => probe[h] !== undefined);
   if (handlers.length !== 1)
     p.add(field, probe, "must have exactly one of exec, httpGet, tcpSocket and grpc");
-  for (const k of ["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "failureThreshold", "successThreshold"] as const) {
+  for (const k of [
+    "initialDelaySeconds",
+    "periodSeconds",
+    "timeoutSeconds",
+    "failureThreshold",
+    "successThreshold",
+  ] as const) {
     const v = probe[k];
     if (v !== undefined && !isInt(v, k === "initialDelaySeconds" ? 0 : 1))
       p.add(`${field}.${k}`, v, `must be an integer >= ${k === "initialDelaySeconds" ? 0 : 1}`);
@@ -368,7 +397,8 @@ function checkResources(p: Problems, r: ResourcesArgs | undefined): void {
         continue;
       }
       const q = typeof v === "string" ? parseQuantity(v) : undefined;
-      if (q === undefined || q < 0) p.add(field, v, "must be a Kubernetes quantity like \"500m\", \"1\" or \"4Gi\"");
+      if (q === undefined || q < 0)
+        p.add(field, v, 'must be a Kubernetes quantity like "500m", "1" or "4Gi"');
     }
   }
   for (const k of RESOURCE_NAMES) {
@@ -385,7 +415,11 @@ function checkResources(p: Problems, r: ResourcesArgs | undefined): void {
  * Checks `args` for the component `<kind> "<componentName>"`, reporting every problem at once,
  * and returns the resolved spec.
  */
-export function resolveStatefulApp(componentName: string, args: StatefulAppArgs, kind = "StatefulApp"): StatefulAppSpec {
+export function resolveStatefulApp(
+  componentName: string,
+  args: StatefulAppArgs,
+  kind = "StatefulApp",
+): StatefulAppSpec {
   const p = new Problems(`${kind} "${componentName}"`);
   if (args === null || typeof args !== "object") {
     p.add("args", args, "must be an object with at least an image");
@@ -407,7 +441,12 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
   if (nsError) p.add("namespace", namespace, nsError);
 
   const replicas = args.replicas ?? 1;
-  const replicasOk = p.check(isInt(replicas, 0, 10_000), "replicas", replicas, "must be an integer from 0 to 10000");
+  const replicasOk = p.check(
+    isInt(replicas, 0, 10_000),
+    "replicas",
+    replicas,
+    "must be an integer from 0 to 10000",
+  );
   const ordinalsStart = args.ordinalsStart ?? 0;
   const startOk = p.check(isInt(ordinalsStart, 0), "ordinalsStart", ordinalsStart, "must be an integer >= 0");
   if (!nameError && replicasOk && startOk && replicas > 0) {
@@ -417,7 +456,7 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
   }
 
   if (typeof args.image !== "string" || args.image.trim() === "")
-    p.add("image", args.image, "must be a container image reference like \"zookeeper:3.8.4\"");
+    p.add("image", args.image, 'must be a container image reference like "zookeeper:3.8.4"');
   else if (/\s/.test(args.image) || args.image !== args.image.trim())
     p.add("image", args.image, "must not contain whitespace");
 
@@ -429,20 +468,36 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
 
   for (const [k, v] of Object.entries(args.env ?? {})) {
     if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(k))
-      p.add("env key", k, "must be a C identifier-like name: letters, digits, '_', '-' or '.', not starting with a digit");
+      p.add(
+        "env key",
+        k,
+        "must be a C identifier-like name: letters, digits, '_', '-' or '.', not starting with a digit",
+      );
     if (typeof v !== "string") p.add(`env[${JSON.stringify(k)}]`, v, "must be a string (quote numbers)");
   }
 
   // Ports
   const ports = (args.ports ?? []).map((port, i) => {
     const f = `ports[${i}]`;
-    if (typeof port.name !== "string" || port.name.length > 15 || !IANA_SVC_NAME.test(port.name) || !/[a-z]/.test(port.name) || port.name.includes("--"))
-      p.add(`${f}.name`, port.name, "must be an IANA service name: 1-15 lower-case letters, digits and single '-', with at least one letter");
-    if (!isInt(port.containerPort, 1, 65535)) p.add(`${f}.containerPort`, port.containerPort, "must be an integer from 1 to 65535");
+    if (
+      typeof port.name !== "string" ||
+      port.name.length > 15 ||
+      !IANA_SVC_NAME.test(port.name) ||
+      !/[a-z]/.test(port.name) ||
+      port.name.includes("--")
+    )
+      p.add(
+        `${f}.name`,
+        port.name,
+        "must be an IANA service name: 1-15 lower-case letters, digits and single '-', with at least one letter",
+      );
+    if (!isInt(port.containerPort, 1, 65535))
+      p.add(`${f}.containerPort`, port.containerPort, "must be an integer from 1 to 65535");
     if (port.servicePort !== undefined && !isInt(port.servicePort, 1, 65535))
       p.add(`${f}.servicePort`, port.servicePort, "must be an integer from 1 to 65535");
     const protocol = port.protocol ?? "TCP";
-    if (!["TCP", "UDP", "SCTP"].includes(protocol)) p.add(`${f}.protocol`, protocol, "must be one of TCP, UDP, SCTP");
+    if (!["TCP", "UDP", "SCTP"].includes(protocol))
+      p.add(`${f}.protocol`, protocol, "must be one of TCP, UDP, SCTP");
     return {
       name: port.name,
       containerPort: port.containerPort,
@@ -456,7 +511,8 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
   const seenServicePort = new Map<string, number>();
   ports.forEach((port, i) => {
     const before = seenPortName.get(port.name);
-    if (before !== undefined) p.add(`ports[${i}].name`, port.name, `duplicates ports[${before}].name; port names must be unique`);
+    if (before !== undefined)
+      p.add(`ports[${i}].name`, port.name, `duplicates ports[${before}].name; port names must be unique`);
     else seenPortName.set(port.name, i);
     const cp = `${port.containerPort}/${port.protocol}`;
     const cpBefore = seenContainerPort.get(cp);
@@ -477,7 +533,7 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
     const e = typeof v.name === "string" ? dns1123LabelError(v.name) : "must be a string";
     if (e) p.add(`${f}.name`, v.name, e);
     const size = typeof v.size === "string" ? parseQuantity(v.size) : undefined;
-    if (size === undefined) p.add(`${f}.size`, v.size, "must be a Kubernetes quantity like \"1Gi\" or \"500Mi\"");
+    if (size === undefined) p.add(`${f}.size`, v.size, 'must be a Kubernetes quantity like "1Gi" or "500Mi"');
     else if (size <= 0) p.add(`${f}.size`, v.size, "must be greater than zero");
     checkAbsolutePath(p, `${f}.mountPath`, v.mountPath);
     if (typeof v.mountPath === "string") {
@@ -492,7 +548,8 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
     const accessModes = v.accessModes ?? ["ReadWriteOnce"];
     if (accessModes.length === 0) p.add(`${f}.accessModes`, accessModes, "must not be empty");
     for (const m of accessModes)
-      if (!ACCESS_MODES.includes(m)) p.add(`${f}.accessModes`, m, `must be one of ${ACCESS_MODES.join(", ")}`);
+      if (!ACCESS_MODES.includes(m))
+        p.add(`${f}.accessModes`, m, `must be one of ${ACCESS_MODES.join(", ")}`);
     return { name: v.name, size: v.size, mountPath: v.mountPath, storageClass: v.storageClass, accessModes };
   });
   const volumeNames = new Set<string>();
@@ -525,11 +582,19 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
   }
   const selectorLabels = args.selectorLabels ?? { "app.kubernetes.io/name": name };
   if (Object.keys(selectorLabels).length === 0)
-    p.add("selectorLabels", selectorLabels, "must hold at least one label, or the set would select every pod");
+    p.add(
+      "selectorLabels",
+      selectorLabels,
+      "must hold at least one label, or the set would select every pod",
+    );
   checkLabels(p, "selectorLabels", args.selectorLabels);
   for (const [k, v] of Object.entries(args.labels ?? {}))
     if (k in selectorLabels && selectorLabels[k] !== v)
-      p.add(`labels[${JSON.stringify(k)}]`, v, `conflicts with selectorLabels[${JSON.stringify(k)}] (${JSON.stringify(selectorLabels[k])}); the pods would not be selected`);
+      p.add(
+        `labels[${JSON.stringify(k)}]`,
+        v,
+        `conflicts with selectorLabels[${JSON.stringify(k)}] (${JSON.stringify(selectorLabels[k])}); the pods would not be selected`,
+      );
   const labels: Record<string, string> = {
     ...args.labels,
     ...selectorLabels,
@@ -541,15 +606,29 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
   if (args.adoptService) {
     const svc = args.adoptService;
     if (args.serviceName !== undefined && args.serviceName !== svc.name)
-      p.add("serviceName", args.serviceName, `conflicts with the adopted Service "${svc.name}"; leave serviceName unset`);
+      p.add(
+        "serviceName",
+        args.serviceName,
+        `conflicts with the adopted Service "${svc.name}"; leave serviceName unset`,
+      );
     if (svc.namespace !== namespace)
-      p.add("headlessService", `${svc.namespace}/${svc.name}`, `must be in the set's namespace "${namespace}": a StatefulSet's pods only get DNS names from a Service in their own namespace`);
+      p.add(
+        "headlessService",
+        `${svc.namespace}/${svc.name}`,
+        `must be in the set's namespace "${namespace}": a StatefulSet's pods only get DNS names from a Service in their own namespace`,
+      );
     const missing = Object.entries(svc.selector).filter(([k, v]) => labels[k] !== v);
     if (missing.length > 0 || Object.keys(svc.selector).length === 0)
-      p.add("headlessService.selector", svc.selector, `must select this set's pods, whose labels are ${JSON.stringify(labels)}`);
-  } else {
+      p.add(
+        "headlessService.selector",
+        svc.selector,
+        `must select this set's pods, whose labels are ${JSON.stringify(labels)}`,
+      );
+  } else if (args.serviceName !== undefined || !nameError) {
+    // A service name derived from an invalid set name would only repeat the name's problem.
     const e = dns1035LabelError(serviceName);
-    if (e) p.add(args.serviceName === undefined ? "serviceName (from the name)" : "serviceName", serviceName, e);
+    if (e)
+      p.add(args.serviceName === undefined ? "serviceName (from the name)" : "serviceName", serviceName, e);
   }
   let clientService: StatefulAppSpec["clientService"];
   if (args.clientService) {
@@ -557,7 +636,8 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
     const csName = cs.name ?? name;
     const e = dns1035LabelError(csName);
     if (e) p.add("clientService.name", csName, e);
-    if (csName === serviceName) p.add("clientService.name", csName, "must differ from the headless Service's name");
+    if (csName === serviceName)
+      p.add("clientService.name", csName, "must differ from the headless Service's name");
     const type = cs.type ?? "ClusterIP";
     if (!["ClusterIP", "NodePort", "LoadBalancer"].includes(type))
       p.add("clientService.type", type, "must be one of ClusterIP, NodePort, LoadBalancer");
@@ -579,21 +659,28 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
   let antiAffinity: StatefulAppSpec["antiAffinity"];
   if (args.antiAffinity !== false) {
     const a = args.antiAffinity ?? { type: "preferred", topology: "hostname" };
-    if (!["preferred", "required"].includes(a.type)) p.add("antiAffinity.type", a.type, "must be \"preferred\" or \"required\"");
-    if (!(a.topology in TOPOLOGY_KEYS)) p.add("antiAffinity.topology", a.topology, "must be \"hostname\" or \"zone\"");
+    if (!["preferred", "required"].includes(a.type))
+      p.add("antiAffinity.type", a.type, 'must be "preferred" or "required"');
+    if (!(a.topology in TOPOLOGY_KEYS))
+      p.add("antiAffinity.topology", a.topology, 'must be "hostname" or "zone"');
     const weight = a.weight ?? 100;
     if (!isInt(weight, 1, 100)) p.add("antiAffinity.weight", weight, "must be an integer from 1 to 100");
     if (a.type === "required" && a.weight !== undefined)
-      p.add("antiAffinity.weight", a.weight, "only applies to type \"preferred\"; remove it");
+      p.add("antiAffinity.weight", a.weight, 'only applies to type "preferred"; remove it');
     antiAffinity = { type: a.type, topology: a.topology, weight };
   }
   const topologySpread = (args.topologySpread ?? []).map((t, i) => {
-    if (!(t.topology in TOPOLOGY_KEYS)) p.add(`topologySpread[${i}].topology`, t.topology, "must be \"hostname\" or \"zone\"");
+    if (!(t.topology in TOPOLOGY_KEYS))
+      p.add(`topologySpread[${i}].topology`, t.topology, 'must be "hostname" or "zone"');
     const maxSkew = t.maxSkew ?? 1;
     if (!isInt(maxSkew, 1)) p.add(`topologySpread[${i}].maxSkew`, maxSkew, "must be an integer >= 1");
     const whenUnsatisfiable = t.whenUnsatisfiable ?? "ScheduleAnyway";
     if (!["DoNotSchedule", "ScheduleAnyway"].includes(whenUnsatisfiable))
-      p.add(`topologySpread[${i}].whenUnsatisfiable`, whenUnsatisfiable, "must be \"DoNotSchedule\" or \"ScheduleAnyway\"");
+      p.add(
+        `topologySpread[${i}].whenUnsatisfiable`,
+        whenUnsatisfiable,
+        'must be "DoNotSchedule" or "ScheduleAnyway"',
+      );
     return { topology: t.topology, maxSkew, whenUnsatisfiable };
   });
 
@@ -602,7 +689,9 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
   checkProbe(p, "livenessProbe", args.livenessProbe);
   checkProbe(p, "startupProbe", args.startupProbe);
   const readinessProbe =
-    args.readinessProbe === false ? undefined : (args.readinessProbe ?? defaultReadinessProbe(ports[0]?.name));
+    args.readinessProbe === false
+      ? undefined
+      : (args.readinessProbe ?? defaultReadinessProbe(ports[0]?.name));
   const livenessProbe =
     args.livenessProbe === false ? undefined : (args.livenessProbe ?? defaultLivenessProbe(ports[0]?.name));
 
@@ -611,30 +700,44 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
   // Security
   const sec = args.security ?? {};
   const profile = sec.profile ?? "restricted";
-  if (!["restricted", "baseline"].includes(profile)) p.add("security.profile", profile, "must be \"restricted\" or \"baseline\"");
+  if (!["restricted", "baseline"].includes(profile))
+    p.add("security.profile", profile, 'must be "restricted" or "baseline"');
   for (const k of ["runAsUser", "runAsGroup", "fsGroup"] as const)
-    if (sec[k] !== undefined && !isInt(sec[k], 0, 2 ** 31 - 1)) p.add(`security.${k}`, sec[k], "must be an integer from 0 to 2147483647");
+    if (sec[k] !== undefined && !isInt(sec[k], 0, 2 ** 31 - 1))
+      p.add(`security.${k}`, sec[k], "must be an integer from 0 to 2147483647");
   if (profile === "restricted" && sec.runAsUser === 0)
-    p.add("security.runAsUser", 0, "must not be 0 under the \"restricted\" profile; set security.profile to \"baseline\" to run as root");
+    p.add(
+      "security.runAsUser",
+      0,
+      'must not be 0 under the "restricted" profile; set security.profile to "baseline" to run as root',
+    );
 
   // Update and lifecycle
   const podManagementPolicy = args.podManagementPolicy ?? "OrderedReady";
   if (!["OrderedReady", "Parallel"].includes(podManagementPolicy))
-    p.add("podManagementPolicy", podManagementPolicy, "must be \"OrderedReady\" or \"Parallel\"");
+    p.add("podManagementPolicy", podManagementPolicy, 'must be "OrderedReady" or "Parallel"');
   const updateStrategy = args.updateStrategy ?? "RollingUpdate";
   if (!["RollingUpdate", "OnDelete"].includes(updateStrategy))
-    p.add("updateStrategy", updateStrategy, "must be \"RollingUpdate\" or \"OnDelete\"");
+    p.add("updateStrategy", updateStrategy, 'must be "RollingUpdate" or "OnDelete"');
   const partition = args.partition ?? 0;
   if (!isInt(partition, 0)) p.add("partition", partition, "must be an integer >= 0");
   else if (replicasOk && partition > replicas)
-    p.add("partition", partition, `must not exceed replicas (${replicas}); a partition above the last ordinal never updates any pod`);
+    p.add(
+      "partition",
+      partition,
+      `must not exceed replicas (${replicas}); a partition above the last ordinal never updates any pod`,
+    );
   if (args.partition !== undefined && updateStrategy === "OnDelete")
-    p.add("partition", args.partition, "only applies to updateStrategy \"RollingUpdate\"; remove it");
+    p.add("partition", args.partition, 'only applies to updateStrategy "RollingUpdate"; remove it');
   const minReadySeconds = args.minReadySeconds ?? 0;
   if (!isInt(minReadySeconds, 0)) p.add("minReadySeconds", minReadySeconds, "must be an integer >= 0");
-  const retention = { whenDeleted: args.retention?.whenDeleted ?? "Retain", whenScaled: args.retention?.whenScaled ?? "Retain" } as const;
+  const retention = {
+    whenDeleted: args.retention?.whenDeleted ?? "Retain",
+    whenScaled: args.retention?.whenScaled ?? "Retain",
+  } as const;
   for (const k of ["whenDeleted", "whenScaled"] as const)
-    if (!["Retain", "Delete"].includes(retention[k])) p.add(`retention.${k}`, retention[k], "must be \"Retain\" or \"Delete\"");
+    if (!["Retain", "Delete"].includes(retention[k]))
+      p.add(`retention.${k}`, retention[k], 'must be "Retain" or "Delete"');
   if (args.terminationGracePeriodSeconds !== undefined && !isInt(args.terminationGracePeriodSeconds, 0))
     p.add("terminationGracePeriodSeconds", args.terminationGracePeriodSeconds, "must be an integer >= 0");
   if (args.serviceAccountName !== undefined) {
@@ -666,7 +769,8 @@ export function resolveStatefulApp(componentName: string, args: StatefulAppArgs,
     selectorLabels: { ...selectorLabels },
     podAnnotations: { ...args.podAnnotations },
     serviceName,
-    publishNotReadyAddresses: args.adoptService?.publishNotReadyAddresses ?? args.publishNotReadyAddresses ?? false,
+    publishNotReadyAddresses:
+      args.adoptService?.publishNotReadyAddresses ?? args.publishNotReadyAddresses ?? false,
     serviceAdopted: args.adoptService !== undefined,
     clientService,
     podDisruptionBudget,

@@ -1,13 +1,16 @@
 /** Anti-affinity and topology spread presets; both always select the component's own pods. */
 import type { V1Affinity, V1TopologySpreadConstraint } from "@kubernetes/client-node";
-import { TOPOLOGY_KEYS, type StatefulAppSpec } from "../stateful-app";
+import { type StatefulAppSpec, TOPOLOGY_KEYS } from "../stateful-app";
 
 export function podAntiAffinity(
   a: StatefulAppSpec["antiAffinity"],
   selectorLabels: Record<string, string>,
 ): V1Affinity | undefined {
   if (!a) return undefined;
-  const term = { labelSelector: { matchLabels: { ...selectorLabels } }, topologyKey: TOPOLOGY_KEYS[a.topology] };
+  const term = {
+    labelSelector: { matchLabels: { ...selectorLabels } },
+    topologyKey: TOPOLOGY_KEYS[a.topology],
+  };
   return {
     podAntiAffinity:
       a.type === "required"

@@ -23,5 +23,10 @@ export function configMapManifest(
   labels: Record<string, string>,
   files: Record<string, string>,
 ): V1ConfigMap {
-  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace, labels: { ...labels } }, data: { ...files } };
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, namespace, labels: { ...labels } },
+    data: { ...files },
+  };
 }

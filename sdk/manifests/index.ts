@@ -17,7 +17,12 @@ export interface StatefulAppManifests {
 
 /** The Service ports of an app: each container port by name. */
 export function appServicePorts(s: StatefulAppSpec): ServicePortSpec[] {
-  return s.ports.map((p) => ({ name: p.name, port: p.servicePort, targetPort: p.name, protocol: p.protocol }));
+  return s.ports.map((p) => ({
+    name: p.name,
+    port: p.servicePort,
+    targetPort: p.name,
+    protocol: p.protocol,
+  }));
 }
 
 export function statefulAppManifests(s: StatefulAppSpec): StatefulAppManifests {

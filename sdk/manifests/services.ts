@@ -25,14 +25,24 @@ export interface HeadlessServiceSpec {
 export const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" } as const;
 
 function servicePorts(ports: ServicePortSpec[]): V1ServicePort[] {
-  return ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort as never, protocol: p.protocol }));
+  return ports.map((p) => ({
+    name: p.name,
+    port: p.port,
+    targetPort: p.targetPort as never,
+    protocol: p.protocol,
+  }));
 }
 
 export function headlessServiceManifest(s: HeadlessServiceSpec): V1Service {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: s.name, namespace: s.namespace, labels: { ...s.labels }, annotations: { ...SKIP_AWAIT } },
+    metadata: {
+      name: s.name,
+      namespace: s.namespace,
+      labels: { ...s.labels },
+      annotations: { ...SKIP_AWAIT },
+    },
     spec: {
       clusterIP: "None",
       selector: { ...s.selector },

@@ -20,7 +20,9 @@ function container(s: StatefulAppSpec): V1Container {
     ...(s.args ? { args: [...s.args] } : {}),
     ...(env.length > 0 ? { env } : {}),
     ...(s.ports.length > 0
-      ? { ports: s.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })) }
+      ? {
+          ports: s.ports.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })),
+        }
       : {}),
     ...(s.resources ? { resources: structuredClone(s.resources) as never } : {}),
     ...(s.readinessProbe ? { readinessProbe: structuredClone(s.readinessProbe) } : {}),
@@ -34,7 +36,9 @@ function container(s: StatefulAppSpec): V1Container {
 export function statefulSetManifest(s: StatefulAppSpec): V1StatefulSet {
   const annotations = { ...s.podAnnotations };
   if (s.config) annotations[CONFIG_HASH_ANNOTATION] = configHash(s.config.files);
-  const volumes: V1Volume[] = s.config ? [{ name: CONFIG_VOLUME, configMap: { name: s.config.configMapName } }] : [];
+  const volumes: V1Volume[] = s.config
+    ? [{ name: CONFIG_VOLUME, configMap: { name: s.config.configMapName } }]
+    : [];
   const affinity = podAntiAffinity(s.antiAffinity, s.selectorLabels);
   const spread = topologySpreadConstraints(s.topologySpread, s.selectorLabels);
   return {

@@ -47,7 +47,12 @@ export function faultTolerance(replicas: number): number {
 }
 
 /** `server.<id>=<fqdn>:<serverPort>:<electionPort>` for every server. */
-export function serverList(servers: readonly string[], firstServerId: number, serverPort: number, electionPort: number): string[] {
+export function serverList(
+  servers: readonly string[],
+  firstServerId: number,
+  serverPort: number,
+  electionPort: number,
+): string[] {
   return servers.map((fqdn, i) => `server.${firstServerId + i}=${fqdn}:${serverPort}:${electionPort}`);
 }
 
@@ -99,7 +104,7 @@ export function startScript(): string {
     "  ''|*[!0-9]*) echo \"zookeeper: cannot derive a server id from pod name '$POD_NAME'\" >&2; exit 1 ;;",
     "esac",
     "id=$((ordinal + 1))",
-    "data_dir=\"$(sed -n 's/^dataDir=//p' \"$ZOOCFGDIR/zoo.cfg\")\"",
+    'data_dir="$(sed -n \'s/^dataDir=//p\' "$ZOOCFGDIR/zoo.cfg")"',
     'mkdir -p "$data_dir"',
     'echo "$id" > "$data_dir/myid"',
     'echo "zookeeper: pod $POD_NAME runs server.$id with $ZOOCFGDIR/zoo.cfg"',
@@ -117,7 +122,7 @@ export function ruokScript(clientPort: number): string {
   return [
     `exec 3<>"/dev/tcp/\${ZK_CLIENT_HOST:-localhost}/${clientPort}"`,
     "printf ruok >&3",
-    'IFS= read -r -t 5 -n 4 reply <&3 || true',
+    "IFS= read -r -t 5 -n 4 reply <&3 || true",
     '[ "$reply" = imok ]',
   ].join("\n");
 }

@@ -31,12 +31,41 @@ import {
 /** The image the defaults target (Docker Official Image). */
 export const DEFAULT_ZOOKEEPER_IMAGE = "zookeeper:3.8.4";
 
-const KNOWN_WORDS = ["conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "isro", "mntr", "ruok", "srst", "srvr", "stat", "stmk", "wchc", "wchp", "wchs", "hash"];
+const KNOWN_WORDS = [
+  "conf",
+  "cons",
+  "crst",
+  "dirs",
+  "dump",
+  "envi",
+  "gtmk",
+  "isro",
+  "mntr",
+  "ruok",
+  "srst",
+  "srvr",
+  "stat",
+  "stmk",
+  "wchc",
+  "wchp",
+  "wchs",
+  "hash",
+];
 
 /** zoo.cfg keys the component writes itself; `extraConfig` may not set them. */
 const GENERATED_KEYS = [
-  "tickTime", "initLimit", "syncLimit", "maxClientCnxns", "autopurge.snapRetainCount", "autopurge.purgeInterval",
-  "dataDir", "clientPort", "4lw.commands.whitelist", "admin.enableServer", "reconfigEnabled", "standaloneEnabled",
+  "tickTime",
+  "initLimit",
+  "syncLimit",
+  "maxClientCnxns",
+  "autopurge.snapRetainCount",
+  "autopurge.purgeInterval",
+  "dataDir",
+  "clientPort",
+  "4lw.commands.whitelist",
+  "admin.enableServer",
+  "reconfigEnabled",
+  "standaloneEnabled",
 ];
 
 export interface ZooKeeperEnsembleArgs {
@@ -128,22 +157,37 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     snapRetainCount: args.snapRetainCount ?? 3,
     purgeInterval: args.purgeInterval ?? 1,
   };
-  p.check(isInt(settings.tickTime, 1), "tickTime", settings.tickTime, "must be an integer >= 1 (milliseconds)");
+  p.check(
+    isInt(settings.tickTime, 1),
+    "tickTime",
+    settings.tickTime,
+    "must be an integer >= 1 (milliseconds)",
+  );
   p.check(isInt(settings.initLimit, 1), "initLimit", settings.initLimit, "must be an integer >= 1 (ticks)");
   p.check(isInt(settings.syncLimit, 1), "syncLimit", settings.syncLimit, "must be an integer >= 1 (ticks)");
-  p.check(isInt(settings.maxClientCnxns, 0), "maxClientCnxns", settings.maxClientCnxns, "must be an integer >= 0 (0 is unlimited)");
+  p.check(
+    isInt(settings.maxClientCnxns, 0),
+    "maxClientCnxns",
+    settings.maxClientCnxns,
+    "must be an integer >= 0 (0 is unlimited)",
+  );
   p.check(
     isInt(settings.snapRetainCount, 3),
     "snapRetainCount",
     settings.snapRetainCount,
     "must be an integer >= 3 (ZooKeeper silently raises smaller values to 3)",
   );
-  p.check(isInt(settings.purgeInterval, 0), "purgeInterval", settings.purgeInterval, "must be an integer >= 0 (hours; 0 turns autopurge off)");
+  p.check(
+    isInt(settings.purgeInterval, 0),
+    "purgeInterval",
+    settings.purgeInterval,
+    "must be an integer >= 0 (hours; 0 turns autopurge off)",
+  );
 
   const heap = args.heap ?? "1G";
   const heapBytes = parseJvmSize(heap);
   const heapMiB = heapBytes === undefined ? 0 : Math.ceil(heapBytes / 2 ** 20);
-  if (heapBytes === undefined) p.add("heap", heap, "must be a JVM size like \"512M\" or \"2G\"");
+  if (heapBytes === undefined) p.add("heap", heap, 'must be a JVM size like "512M" or "2G"');
   else if (heapMiB < 64) p.add("heap", heap, "must be at least 64M");
   const memoryLimit = args.resources?.limits?.memory ?? args.resources?.requests?.memory;
   const memoryBytes = memoryLimit === undefined ? undefined : parseQuantity(memoryLimit);
@@ -156,9 +200,11 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
 
   const words = args.fourLetterWords ?? ["ruok", "srvr", "mntr", "conf"];
   for (const w of words)
-    if (!KNOWN_WORDS.includes(w)) p.add("fourLetterWords", w, `is not a four-letter word; use some of ${KNOWN_WORDS.join(", ")}`);
+    if (!KNOWN_WORDS.includes(w))
+      p.add("fourLetterWords", w, `is not a four-letter word; use some of ${KNOWN_WORDS.join(", ")}`);
   for (const w of PROBE_WORDS)
-    if (!words.includes(w)) p.add("fourLetterWords", words, `must include "${w}": the readiness and liveness probes use it`);
+    if (!words.includes(w))
+      p.add("fourLetterWords", words, `must include "${w}": the readiness and liveness probes use it`);
 
   const clientPort = args.clientPort ?? 2181;
   const serverPort = args.serverPort ?? 2888;
@@ -176,9 +222,15 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
   const extraConfig = args.extraConfig ?? {};
   for (const [k, v] of Object.entries(extraConfig)) {
     if (GENERATED_KEYS.includes(k) || /^server\.\d+$/.test(k))
-      p.add(`extraConfig[${JSON.stringify(k)}]`, v, "is generated from the typed settings; set the matching argument instead");
-    else if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(k)) p.add("extraConfig key", k, "must be a zoo.cfg key of letters, digits, '.', '_' or '-'");
-    if (typeof v !== "string" || /[\r\n]/.test(v)) p.add(`extraConfig[${JSON.stringify(k)}]`, v, "must be a one-line string");
+      p.add(
+        `extraConfig[${JSON.stringify(k)}]`,
+        v,
+        "is generated from the typed settings; set the matching argument instead",
+      );
+    else if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(k))
+      p.add("extraConfig key", k, "must be a zoo.cfg key of letters, digits, '.', '_' or '-'");
+    if (typeof v !== "string" || /[\r\n]/.test(v))
+      p.add(`extraConfig[${JSON.stringify(k)}]`, v, "must be a one-line string");
   }
 
   const q = quorum(replicas);
@@ -198,14 +250,21 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
       );
   }
   if (pdb && replicas === 1)
-    p.add("podDisruptionBudget", pdb, "cannot keep a quorum of a single server and still allow a drain; set it to false");
+    p.add(
+      "podDisruptionBudget",
+      pdb,
+      "cannot keep a quorum of a single server and still allow a drain; set it to false",
+    );
 
   const name = args.name ?? componentName;
   const nameOk = dns1123LabelError(name) === undefined;
   const namespace = args.namespace ?? "default";
   const serviceName = args.serviceName ?? `${name}-headless`;
   const clusterDomain = args.clusterDomain ?? "cluster.local";
-  const servers = replicasOk && nameOk ? ordinals(replicas).map((i) => podFqdn(name, i, serviceName, namespace, clusterDomain)) : [];
+  const servers =
+    replicasOk && nameOk
+      ? ordinals(replicas).map((i) => podFqdn(name, i, serviceName, namespace, clusterDomain))
+      : [];
 
   const appArgs: StatefulAppArgs = {
     name,
@@ -221,7 +280,14 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
       { name: "server", containerPort: serverPort, clientService: false },
       { name: "leader-election", containerPort: electionPort, clientService: false },
     ],
-    volumes: [{ name: "datadir", size: args.storageSize ?? "10Gi", mountPath: DATA_MOUNT, storageClass: args.storageClass }],
+    volumes: [
+      {
+        name: "datadir",
+        size: args.storageSize ?? "10Gi",
+        mountPath: DATA_MOUNT,
+        storageClass: args.storageClass,
+      },
+    ],
     config: {
       mountPath: CONFIG_DIR,
       files: {
@@ -247,8 +313,18 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     clientService: args.clientService === false ? false : { name: `${name}-client` },
     podDisruptionBudget: pdb,
     antiAffinity: args.antiAffinity,
-    readinessProbe: execProbe(ruokScript(clientPort), { initialDelaySeconds: 5, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 }),
-    livenessProbe: execProbe(ruokScript(clientPort), { initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
+    readinessProbe: execProbe(ruokScript(clientPort), {
+      initialDelaySeconds: 5,
+      periodSeconds: 5,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    }),
+    livenessProbe: execProbe(ruokScript(clientPort), {
+      initialDelaySeconds: 30,
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 6,
+    }),
     resources: args.resources ?? { requests: { cpu: "500m", memory: `${heapMiB + 512}Mi` } },
     security: args.security ?? { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
     podManagementPolicy: "OrderedReady",
@@ -261,7 +337,13 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     app = resolveStatefulApp(componentName, appArgs, kind);
   } catch (e) {
     if (!(e instanceof StatefulArgsError)) throw e;
-    for (const problem of e.problems) p.add(problem.field, problem.value, problem.fix);
+    const portsReported = ["clientPort", "serverPort", "electionPort"].some((f) => p.reported(f));
+    for (const problem of e.problems) {
+      // Skip what the ZooKeeper checks above already said in ZooKeeper's terms.
+      const root = problem.field.split(/[.[]/)[0]!;
+      if (p.reported(root) || (root === "ports" && portsReported)) continue;
+      p.add(problem.field, problem.value, problem.fix);
+    }
   }
   p.throwIfAny();
   return {

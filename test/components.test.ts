@@ -1,0 +1,201 @@
+/** Resource graphs under Pulumi's mocks: children, names, parents, dependencies, inputs, outputs. */
+import type * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { statefulAppManifests } from "../sdk/manifests";
+import { resolveStatefulApp } from "../sdk/stateful-app";
+import { installMocks, outputValue, registered, settled } from "./support/mocks";
+
+type Components = typeof import("../components");
+let c: Components;
+
+beforeAll(async () => {
+  await installMocks();
+  c = await import("../components");
+});
+
+/** Records the options every resource of a component tree is constructed with. */
+function recorder() {
+  const seen: { type: string; name: string; opts: pulumi.CustomResourceOptions }[] = [];
+  const t: pulumi.ResourceTransformation = (args) => {
+    seen.push({ type: args.type, name: args.name, opts: args.opts });
+    return undefined;
+  };
+  return { seen, t };
+}
+
+function childrenOf(prefix: string) {
+  return registered.filter((r) => r.name === prefix || r.name.startsWith(`${prefix}-`));
+}
+
+describe("StatefulApp", () => {
+  it("registers its children with explicit names, under itself, in dependency order", async () => {
+    const rec = recorder();
+    const app = new c.StatefulApp(
+      "shop",
+      {
+        image: "nginx:1.27",
+        replicas: 3,
+        ports: [{ name: "http", containerPort: 8080, servicePort: 80 }],
+        volumes: [{ name: "data", size: "5Gi", mountPath: "/data", storageClass: "fast" }],
+        config: { mountPath: "/etc/shop", files: { "shop.conf": "a=1\n" } },
+        clientService: true,
+        podDisruptionBudget: { maxUnavailable: 1 },
+      },
+      { transformations: [rec.t] },
+    );
+    await settled();
+    const kids = childrenOf("shop");
+    expect(kids.map((k) => `${k.type} ${k.name} ${k.inputs.metadata?.name ?? ""}`).sort()).toEqual([
+      "kubernetes:apps/v1:StatefulSet shop shop",
+      "kubernetes:core/v1:ConfigMap shop-config shop-config",
+      "kubernetes:core/v1:Service shop-client shop",
+      "kubernetes:core/v1:Service shop-headless shop-headless",
+      "kubernetes:policy/v1:PodDisruptionBudget shop-pdb shop-pdb",
+      "stateful:index:StatefulApp shop ",
+    ]);
+    // Every child is parented to the component.
+    for (const r of [
+      app.statefulSet,
+      app.headlessService,
+      app.configMap!,
+      app.clientService!,
+      app.podDisruptionBudget!,
+    ])
+      expect(await outputValue(r.urn)).toMatch(/::stateful:index:StatefulApp\$kubernetes:/);
+    expect(
+      rec.seen
+        .filter((s) => s.type.startsWith("kubernetes:"))
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["shop", "shop-client", "shop-config", "shop-headless", "shop-pdb"]);
+    // The set waits for its governing Service and its configuration.
+    const setOpts = rec.seen.find((s) => s.type === "kubernetes:apps/v1:StatefulSet")!.opts;
+    expect(setOpts.dependsOn).toEqual([app.headlessService, app.configMap]);
+    // Outputs: stable identities for every ordinal.
+    expect(app.podNames).toEqual(["shop-0", "shop-1", "shop-2"]);
+    expect(app.podFqdns).toEqual([
+      "shop-0.shop-headless.default.svc.cluster.local",
+      "shop-1.shop-headless.default.svc.cluster.local",
+      "shop-2.shop-headless.default.svc.cluster.local",
+    ]);
+    expect(app.claimNames).toEqual(["data-shop-0", "data-shop-1", "data-shop-2"]);
+    expect(app.serviceName).toBe("shop-headless");
+    expect(app.statefulSetName).toBe("shop");
+  });
+
+  it("builds the StatefulSet's inputs from the arguments", () => {
+    const set = childrenOf("shop").find((k) => k.type === "kubernetes:apps/v1:StatefulSet")!.inputs;
+    expect(set.spec.serviceName).toBe("shop-headless");
+    expect(set.spec.replicas).toBe(3);
+    expect(set.spec.selector).toEqual({ matchLabels: { "app.kubernetes.io/name": "shop" } });
+    expect(set.spec.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: "Retain",
+      whenScaled: "Retain",
+    });
+    expect(set.spec.volumeClaimTemplates).toEqual([
+      {
+        metadata: { name: "data" },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: "fast",
+          resources: { requests: { storage: "5Gi" } },
+        },
+      },
+    ]);
+    const pod = set.spec.template.spec;
+    expect(pod.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod.containers[0].securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(pod.containers[0].volumeMounts).toEqual([
+      { name: "data", mountPath: "/data" },
+      { name: "config", mountPath: "/etc/shop", readOnly: true },
+    ]);
+    expect(set.spec.template.metadata.annotations["stateful.pulumi.com/config-hash"]).toMatch(
+      /^[0-9a-f]{16}$/,
+    );
+    const client = childrenOf("shop").find((k) => k.name === "shop-client")!.inputs;
+    expect(client.spec.ports).toEqual([{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }]);
+    const headless = childrenOf("shop").find((k) => k.name === "shop-headless")!.inputs;
+    expect(headless.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    expect(headless.spec.clusterIP).toBe("None");
+  });
+
+  it("rolls the pods when the configuration changes, and only then", () => {
+    const h = (files: Record<string, string>, n: string) =>
+      statefulAppManifests(
+        resolveStatefulApp(n, { image: "x:1", name: "same", config: { mountPath: "/c", files } }),
+      ).statefulSet.spec!.template.metadata!.annotations!["stateful.pulumi.com/config-hash"];
+    expect(h({ a: "1" }, "h1")).toBe(h({ a: "1" }, "h2"));
+    expect(h({ a: "1" }, "h3")).not.toBe(h({ a: "2" }, "h4"));
+  });
+
+  it("adopts a given HeadlessService instead of creating one", async () => {
+    const hs = new c.HeadlessService("gov", { selector: { app: "db" }, ports: [{ name: "pg", port: 5432 }] });
+    const app = new c.StatefulApp("db", {
+      image: "postgres:17",
+      selectorLabels: { app: "db" },
+      headlessService: hs,
+    });
+    await settled();
+    expect(app.headlessService).toBe(hs.service);
+    expect(app.serviceName).toBe("gov");
+    expect(childrenOf("db").filter((k) => k.type === "kubernetes:core/v1:Service")).toEqual([]);
+    const set = childrenOf("db").find((k) => k.type === "kubernetes:apps/v1:StatefulSet")!.inputs;
+    expect(set.spec.serviceName).toBe("gov");
+    expect(hs.domain).toBe("gov.default.svc.cluster.local");
+  });
+
+  it("passes resource options through: protect and providers reach the children", async () => {
+    const rec = recorder();
+    const provider = new (await import("@pulumi/kubernetes")).Provider("k", {});
+    const app = new c.StatefulApp(
+      "keep",
+      { image: "x:1" },
+      { protect: true, providers: { kubernetes: provider }, transformations: [rec.t] },
+    );
+    await settled();
+    // The SDK keeps a resource's effective options in these fields (no public accessor exists).
+    const set = app.statefulSet as unknown as { __protect?: boolean; __prov?: unknown };
+    expect(set.__protect).toBe(true);
+    expect(set.__prov).toBe(provider);
+    expect(rec.seen.filter((s) => s.type.startsWith("kubernetes:")).map((s) => s.name)).toEqual([
+      "keep-headless",
+      "keep",
+    ]);
+  });
+});
+
+describe("ZooKeeperEnsemble", () => {
+  it("is a StatefulApp with a quorum budget, generated configuration and a connect string", async () => {
+    const zk = new c.ZooKeeperEnsemble("coord", { replicas: 5, namespace: "infra" });
+    await settled();
+    expect(zk.connectString).toBe(
+      [0, 1, 2, 3, 4].map((i) => `coord-${i}.coord-headless.infra.svc.cluster.local:2181`).join(","),
+    );
+    expect(zk.quorum).toBe(3);
+    expect(await outputValue(zk.statefulSet.urn)).toMatch(
+      /::stateful:index:ZooKeeperEnsemble\$kubernetes:apps\/v1:StatefulSet::coord$/,
+    );
+    const kids = childrenOf("coord");
+    const pdb = kids.find((k) => k.type === "kubernetes:policy/v1:PodDisruptionBudget")!.inputs;
+    expect(pdb.spec.minAvailable).toBe(3);
+    const cfg = kids.find((k) => k.type === "kubernetes:core/v1:ConfigMap")!.inputs.data["zoo.cfg"] as string;
+    expect(cfg).toContain("server.1=coord-0.coord-headless.infra.svc.cluster.local:2888:3888\n");
+    expect(cfg).toContain("server.5=coord-4.coord-headless.infra.svc.cluster.local:2888:3888\n");
+    const headless = kids.find((k) => k.name === "coord-headless")!.inputs;
+    expect(headless.spec.publishNotReadyAddresses).toBe(true);
+    const client = kids.find((k) => k.name === "coord-client")!.inputs;
+    expect(client.spec.ports).toEqual([
+      { name: "client", port: 2181, targetPort: "client", protocol: "TCP" },
+    ]);
+  });
+
+  it("runs a single server standalone, without a budget", async () => {
+    const zk = new c.ZooKeeperEnsemble("solo", { replicas: 1 });
+    await settled();
+    expect(zk.podDisruptionBudget).toBeUndefined();
+    expect(zk.spec.config!.files["zoo.cfg"]).toContain("standaloneEnabled=true\n");
+  });
+});
