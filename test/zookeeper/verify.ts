@@ -41,7 +41,7 @@ async function threeServers(root: string, log: Log) {
   const e = await Ensemble.create(rendered, join(root, "three"));
   try {
     log(`zookeeper example: ${e.servers.map((s) => `${s.podName}@${s.ip}`).join(", ")}`);
-    e.servers.forEach((_, i) => e.start(i));
+    for (const s of e.servers) e.start(s.index);
     const all = e.servers.map((s) => s.index);
     const leader = await e.waitForQuorum(all);
     log(`leader ${e.servers[leader]!.podName}`);
@@ -88,7 +88,7 @@ async function fiveServers(root: string, log: Log): Promise<boolean> {
   const e = await Ensemble.create(rendered, join(root, "five"));
   try {
     log(`five servers: ${e.servers.map((s) => `${s.podName}@${s.ip}`).join(", ")}`);
-    e.servers.forEach((_, i) => e.start(i));
+    for (const s of e.servers) e.start(s.index);
     const all = e.servers.map((s) => s.index);
     const leader = await e.waitForQuorum(all);
     const other = all.find((i) => i !== leader)!;
