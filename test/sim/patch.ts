@@ -1,0 +1,169 @@
+/** Label selectors and the four PATCH formats the simulated API server accepts. */
+
+/** Parses a label selector string (equality- and set-based) into a predicate. */
+export function parseSelector(selector: string | undefined): (labels: Record<string, string> | undefined) => boolean {
+  if (!selector) return () => true;
+  const reqs: ((l: Record<string, string>) => boolean)[] = [];
+  // Split on commas outside parentheses.
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = "";
+  for (const ch of selector) {
+    if (ch === "(") depth++;
+    if (ch === ")") depth--;
+    if (ch === "," && depth === 0) {
+      parts.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  parts.push(cur);
+  for (const raw of parts.map((p) => p.trim()).filter(Boolean)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(raw))) {
+      const [, key, op, vals] = m;
+      const set = new Set(vals!.split(",").map((v) => v.trim()));
+      reqs.push(op === "in" ? (l) => key! in l && set.has(l[key!]!) : (l) => !(key! in l) || !set.has(l[key!]!));
+    } else if ((m = /^([^\s!=]+)\s*!=\s*(\S*)$/.exec(raw))) {
+      const [, key, val] = m;
+      reqs.push((l) => l[key!] !== val);
+    } else if ((m = /^([^\s!=]+)\s*==?\s*(\S*)$/.exec(raw))) {
+      const [, key, val] = m;
+      reqs.push((l) => l[key!] === val);
+    } else if ((m = /^!\s*(\S+)$/.exec(raw))) {
+      const key = m[1]!;
+      reqs.push((l) => !(key in l));
+    } else if ((m = /^(\S+)$/.exec(raw))) {
+      const key = m[1]!;
+      reqs.push((l) => key in l);
+    } else throw new Error(`unable to parse requirement: ${raw}`);
+  }
+  return (labels) => reqs.every((r) => r(labels ?? {}));
+}
+
+/** `matchLabels` as a selector string. */
+export function selectorString(matchLabels: Record<string, string>): string {
+  return Object.entries(matchLabels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(target: any, patch: any): any {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return structuredClone(patch);
+  const out = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** Lists the strategic merge patch merges by key instead of replacing (the subset of upstream's patchMergeKey tags the simulator needs). */
+const MERGE_KEYS: Record<string, string> = {
+  containers: "name",
+  initContainers: "name",
+  volumes: "name",
+  volumeMounts: "mountPath",
+  env: "name",
+  ports: "containerPort",
+  ownerReferences: "uid",
+  conditions: "type",
+};
+
+/**
+ * Strategic merge patch, approximated: a merge patch in which the lists named in MERGE_KEYS merge
+ * element-wise by their key (upstream reads these keys from the Go types' struct tags). Directives
+ * such as `$patch: delete` and `$retainKeys` are not implemented.
+ */
+export function strategicMergePatch(target: any, patch: any, field?: string): any {
+  if (Array.isArray(patch) && field && MERGE_KEYS[field] && Array.isArray(target)) {
+    const key = MERGE_KEYS[field];
+    const out = target.map((x) => structuredClone(x));
+    for (const item of patch) {
+      const i = out.findIndex((x) => x?.[key] === item?.[key]);
+      if (i === -1) out.push(structuredClone(item));
+      else out[i] = strategicMergePatch(out[i], item);
+    }
+    return out;
+  }
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return structuredClone(patch);
+  const out = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = strategicMergePatch(out[k], v, k);
+  }
+  return out;
+}
+
+function pointer(path: string): string[] {
+  if (path === "") return [];
+  return path
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+/** RFC 6902 JSON Patch: add, remove, replace, move, copy, test. Throws on a failed test or bad path. */
+export function jsonPatch(doc: any, ops: { op: string; path: string; value?: unknown; from?: string }[]): any {
+  let root = structuredClone(doc);
+  const getParent = (segs: string[]) => {
+    let cur = root;
+    for (const s of segs.slice(0, -1)) {
+      if (cur === null || typeof cur !== "object" || !(s in cur)) throw new Error(`path not found: /${segs.join("/")}`);
+      cur = cur[s];
+    }
+    return cur;
+  };
+  const get = (path: string) => pointer(path).reduce((c: any, s) => (c == null ? undefined : c[s]), root);
+  const remove = (path: string) => {
+    const segs = pointer(path);
+    const parent = getParent(segs);
+    const last = segs[segs.length - 1]!;
+    if (Array.isArray(parent)) parent.splice(Number(last), 1);
+    else {
+      if (!(last in parent)) throw new Error(`path not found: ${path}`);
+      delete parent[last];
+    }
+  };
+  const add = (path: string, value: unknown) => {
+    const segs = pointer(path);
+    if (segs.length === 0) {
+      root = structuredClone(value);
+      return;
+    }
+    const parent = getParent(segs);
+    const last = segs[segs.length - 1]!;
+    if (Array.isArray(parent)) parent.splice(last === "-" ? parent.length : Number(last), 0, structuredClone(value));
+    else parent[last] = structuredClone(value);
+  };
+  for (const op of ops) {
+    switch (op.op) {
+      case "add":
+        add(op.path, op.value);
+        break;
+      case "remove":
+        remove(op.path);
+        break;
+      case "replace":
+        if (get(op.path) === undefined) throw new Error(`path not found: ${op.path}`);
+        remove(op.path);
+        add(op.path, op.value);
+        break;
+      case "move": {
+        const v = get(op.from!);
+        remove(op.from!);
+        add(op.path, v);
+        break;
+      }
+      case "copy":
+        add(op.path, get(op.from!));
+        break;
+      case "test":
+        if (JSON.stringify(get(op.path)) !== JSON.stringify(op.value)) throw new Error(`test failed at ${op.path}`);
+        break;
+      default:
+        throw new Error(`unknown op ${op.op}`);
+    }
+  }
+  return root;
+}
