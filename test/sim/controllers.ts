@@ -161,7 +161,7 @@ export class StatefulSetController {
           ...tmpl.metadata?.labels,
           [POD_NAME_LABEL]: name,
           [POD_INDEX_LABEL]: String(ordinal),
-          [REVISION_LABEL]: `${set.metadata.name}-${revision}`,
+          [REVISION_LABEL]: revision,
         },
         annotations: { ...tmpl.metadata?.annotations },
         ownerReferences: [ownerRef(set, true)],
@@ -196,7 +196,8 @@ export class StatefulSetController {
   reconcile(set: Obj): void {
     if (set.metadata.deletionTimestamp) return;
     const uid = set.metadata.uid!;
-    const updateRevision = revisionOf(set.spec.template);
+    // Revisions are named like ControllerRevisions: <set>-<hash>; pods carry the name in controller-revision-hash.
+    const updateRevision = `${set.metadata.name}-${revisionOf(set.spec.template)}`;
     if (!this.revisions.has(uid)) this.revisions.set(uid, new Map());
     this.revisions.get(uid)!.set(updateRevision, structuredClone(set.spec.template));
     const currentRevision: string = set.status?.currentRevision ?? updateRevision;
@@ -208,7 +209,7 @@ export class StatefulSetController {
     const minReady: number = set.spec.minReadySeconds ?? 0;
     const now = this.now();
     const pods = this.podsOf(set);
-    const revisionOfPod = (p: Obj) => p.metadata.labels?.[REVISION_LABEL]?.slice(set.metadata.name.length + 1);
+    const revisionOfPod = (p: Obj) => p.metadata.labels?.[REVISION_LABEL];
     const want = Array.from({ length: replicas }, (_, i) => start + i);
     const condemned = [...pods.keys()].filter((o) => o < start || o >= start + replicas).sort((a, b) => b - a);
     const step = (): void => {
@@ -268,7 +269,7 @@ export class StatefulSetController {
     const set = this.store.get("statefulsets", set0.metadata.namespace!, set0.metadata.name);
     if (!set || set.metadata.uid !== set0.metadata.uid) return;
     const pods = [...this.podsOf(set).values()];
-    const rev = (p: Obj) => p.metadata.labels?.[REVISION_LABEL]?.slice(set.metadata.name.length + 1);
+    const rev = (p: Obj) => p.metadata.labels?.[REVISION_LABEL];
     const replicas = set.spec.replicas ?? 1;
     const status: any = {
       observedGeneration: set.metadata.generation,
@@ -277,7 +278,7 @@ export class StatefulSetController {
       availableReplicas: pods.filter((p) => isAvailable(p, minReady, now)).length,
       currentReplicas: pods.filter((p) => rev(p) === currentRevision).length,
       updatedReplicas: pods.filter((p) => rev(p) === updateRevision).length,
-      currentRevision: `${currentRevision}`,
+      currentRevision,
       updateRevision,
       collisionCount: 0,
     };
