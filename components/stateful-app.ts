@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { statefulAppManifests } from "../sdk/manifests";
+import { rolloutInputs } from "../sdk/rollout/inputs";
 import {
   resolveStatefulApp,
   type StatefulAppArgs as SdkArgs,
@@ -8,8 +9,20 @@ import {
 } from "../sdk/stateful-app";
 import type { HeadlessService } from "./headless-service";
 import { configMapArgs, podDisruptionBudgetArgs, serviceArgs, statefulSetArgs } from "./k8s-args";
+import { RolloutGuard, RolloutWatcher } from "./rollout";
 
-export interface StatefulAppArgs extends Omit<SdkArgs, "adoptService"> {
+/** Component-level rollout options: the sdk's, plus credentials (which may be an Output). */
+export interface RolloutOptions extends NonNullable<Exclude<SdkArgs["rollout"], false>> {
+  /**
+   * Kubeconfig YAML for the rollout's API calls; pass the one your Kubernetes provider uses. Kept
+   * as a secret in state. @default - the ambient kubeconfig (KUBECONFIG, ~/.kube/config) where Pulumi runs
+   */
+  kubeconfig?: pulumi.Input<string>;
+}
+
+export interface StatefulAppArgs extends Omit<SdkArgs, "adoptService" | "rollout"> {
+  /** Ordered rollout (see the sdk's `rollout`), plus `kubeconfig`. @default { timeoutSeconds: 600 } */
+  rollout?: false | RolloutOptions;
   /** Use this governing Service instead of creating one. @default - a headless Service "<name>-headless" is created */
   headlessService?: HeadlessService;
 }
@@ -27,6 +40,10 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
   readonly configMap?: k8s.core.v1.ConfigMap;
   readonly clientService?: k8s.core.v1.Service;
   readonly podDisruptionBudget?: k8s.policy.v1.PodDisruptionBudget;
+  /** Ordered before the StatefulSet: refuses unsafe scale-downs and replacements. */
+  readonly rolloutGuard?: RolloutGuard;
+  /** Ordered after the StatefulSet: waits for ordered readiness; tears down in order on destroy. */
+  readonly rolloutWatcher?: RolloutWatcher;
   readonly statefulSetName: string;
   readonly serviceName: string;
   readonly namespace: string;
@@ -44,6 +61,7 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
     adopted: HeadlessService | undefined,
     extraOutputs: Record<string, unknown>,
     opts?: pulumi.ComponentResourceOptions,
+    kubeconfig?: pulumi.Input<string>,
   ) {
     super(type, name, {}, opts);
     this.spec = spec;
@@ -61,11 +79,28 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       : adopted!.service;
     if (m.configMap)
       this.configMap = new k8s.core.v1.ConfigMap(`${name}-config`, configMapArgs(m.configMap), child);
+    const rollout = spec.rollout
+      ? {
+          ...rolloutInputs(spec),
+          ...(kubeconfig !== undefined ? { kubeconfig: pulumi.secret(kubeconfig) } : {}),
+        }
+      : undefined;
+    if (rollout) this.rolloutGuard = new RolloutGuard(`${name}-guard`, rollout, child);
     this.statefulSet = new k8s.apps.v1.StatefulSet(name, statefulSetArgs(m.statefulSet), {
       parent: this,
-      // The pods' DNS names and mounted configuration must exist before the first pod starts.
-      dependsOn: [this.headlessService, ...(this.configMap ? [this.configMap] : [])],
+      // The pods' DNS names and mounted configuration must exist before the first pod starts,
+      // and the guard must have accepted the change before the set is touched.
+      dependsOn: [
+        this.headlessService,
+        ...(this.configMap ? [this.configMap] : []),
+        ...(this.rolloutGuard ? [this.rolloutGuard] : []),
+      ],
     });
+    if (rollout)
+      this.rolloutWatcher = new RolloutWatcher(`${name}-rollout`, rollout, {
+        parent: this,
+        dependsOn: [this.statefulSet],
+      });
     if (m.clientService)
       this.clientService = new k8s.core.v1.Service(`${name}-client`, serviceArgs(m.clientService), child);
     if (m.podDisruptionBudget)
@@ -105,8 +140,13 @@ export function adoptedRef(svc: HeadlessService | undefined): SdkArgs["adoptServ
  */
 export class StatefulApp extends StatefulAppBase {
   constructor(name: string, args: StatefulAppArgs, opts?: pulumi.ComponentResourceOptions) {
-    const { headlessService, ...rest } = args ?? ({} as StatefulAppArgs);
-    const spec = resolveStatefulApp(name, { ...rest, adoptService: adoptedRef(headlessService) });
-    super("stateful:index:StatefulApp", name, spec, headlessService, {}, opts);
+    const { headlessService, rollout, ...rest } = args ?? ({} as StatefulAppArgs);
+    const { kubeconfig, ...rolloutRest } = rollout || {};
+    const spec = resolveStatefulApp(name, {
+      ...rest,
+      adoptService: adoptedRef(headlessService),
+      rollout: rollout === false ? false : rolloutRest,
+    });
+    super("stateful:index:StatefulApp", name, spec, headlessService, {}, opts, kubeconfig);
   }
 }

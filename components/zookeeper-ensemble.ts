@@ -1,8 +1,11 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { resolveZooKeeper, type ZooKeeperEnsembleArgs } from "../sdk/zookeeper/ensemble";
-import { StatefulAppBase } from "./stateful-app";
+import { resolveZooKeeper, type ZooKeeperEnsembleArgs as SdkArgs } from "../sdk/zookeeper/ensemble";
+import { type RolloutOptions, StatefulAppBase } from "./stateful-app";
 
-export type { ZooKeeperEnsembleArgs };
+export interface ZooKeeperEnsembleArgs extends Omit<SdkArgs, "rollout"> {
+  /** Ordered rollout, as for StatefulApp. @default { timeoutSeconds: 600 } */
+  rollout?: false | RolloutOptions;
+}
 
 /**
  * A ZooKeeper ensemble: zoo.cfg and java.env in a ConfigMap (a change rolls the pods), server ids

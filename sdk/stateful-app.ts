@@ -146,6 +146,19 @@ export interface AdoptedServiceRef {
   publishNotReadyAddresses: boolean;
 }
 
+/** The ordered-rollout resources (see docs/rollout.md). */
+export interface RolloutArgs {
+  /** How long `pulumi up` waits for pods, and `pulumi destroy` for the teardown. @default 600 */
+  timeoutSeconds?: number;
+  /** Kubeconfig context for the rollout's own API calls. @default - the kubeconfig's current context */
+  context?: string;
+  /**
+   * Let a change of serviceName, podManagementPolicy, selectorLabels or volumes through; the
+   * Kubernetes provider then replaces the set, deleting every pod at once. @default false
+   */
+  allowReplacement?: boolean;
+}
+
 export interface StatefulAppArgs {
   /** Kubernetes name of the StatefulSet. @default - the component name */
   name?: string;
@@ -224,6 +237,12 @@ export interface StatefulAppArgs {
   serviceAccountName?: string;
   /** @default "cluster.local" */
   clusterDomain?: string;
+  /**
+   * Ordered rollout: `pulumi up` waits for pods 0..N-1 to be Ready in order, refuses a scale-down
+   * while a pod is unhealthy, and `pulumi destroy` tears down N-1..0 keeping claims. `false` leaves
+   * readiness to the Kubernetes provider's own await. @default { timeoutSeconds: 600 }
+   */
+  rollout?: false | RolloutArgs;
 }
 
 export type ResolvedVolume = Required<Omit<VolumeArgs, "storageClass">> & Pick<VolumeArgs, "storageClass">;
@@ -270,6 +289,7 @@ export interface StatefulAppSpec {
   readonly terminationGracePeriodSeconds?: number;
   readonly serviceAccountName?: string;
   readonly clusterDomain: string;
+  readonly rollout?: { timeoutSeconds: number; context?: string; allowReplacement: boolean };
   /** `<name>-<i>` for every ordinal. */
   readonly podNames: string[];
   /** `<name>-<i>.<service>.<namespace>.svc.<clusterDomain>` for every ordinal. */
@@ -748,6 +768,21 @@ export function resolveStatefulApp(
   const cdError = dns1123SubdomainError(clusterDomain);
   if (cdError) p.add("clusterDomain", clusterDomain, cdError);
 
+  let rollout: StatefulAppSpec["rollout"];
+  if (args.rollout !== false) {
+    const r = args.rollout ?? {};
+    const timeoutSeconds = r.timeoutSeconds ?? 600;
+    if (!isInt(timeoutSeconds, 1, 86_400))
+      p.add("rollout.timeoutSeconds", timeoutSeconds, "must be an integer from 1 to 86400");
+    if (r.context !== undefined && (typeof r.context !== "string" || r.context === ""))
+      p.add("rollout.context", r.context, "must be a non-empty kubeconfig context name");
+    rollout = {
+      timeoutSeconds,
+      ...(r.context !== undefined ? { context: r.context } : {}),
+      allowReplacement: r.allowReplacement ?? false,
+    };
+  }
+
   p.throwIfAny();
 
   const ords = ordinals(replicas, ordinalsStart);
@@ -796,6 +831,7 @@ export function resolveStatefulApp(
     terminationGracePeriodSeconds: args.terminationGracePeriodSeconds,
     serviceAccountName: args.serviceAccountName,
     clusterDomain,
+    rollout,
     podNames: ords.map((i) => podName(name, i)),
     podFqdns: ords.map((i) => podFqdn(name, i, serviceName, namespace, clusterDomain)),
     claimNames: volumes.flatMap((v) => ords.map((i) => claimName(v.name, name, i))),

@@ -51,6 +51,8 @@ describe("StatefulApp", () => {
       "kubernetes:core/v1:Service shop-client shop",
       "kubernetes:core/v1:Service shop-headless shop-headless",
       "kubernetes:policy/v1:PodDisruptionBudget shop-pdb shop-pdb",
+      "pulumi-nodejs:dynamic:Resource shop-guard ",
+      "pulumi-nodejs:dynamic:Resource shop-rollout ",
       "stateful:index:StatefulApp shop ",
     ]);
     // Every child is parented to the component.
@@ -68,9 +70,13 @@ describe("StatefulApp", () => {
         .map((s) => s.name)
         .sort(),
     ).toEqual(["shop", "shop-client", "shop-config", "shop-headless", "shop-pdb"]);
-    // The set waits for its governing Service and its configuration.
+    // The set waits for its governing Service, its configuration and the rollout guard; the
+    // rollout watcher waits for the set.
     const setOpts = rec.seen.find((s) => s.type === "kubernetes:apps/v1:StatefulSet")!.opts;
-    expect(setOpts.dependsOn).toEqual([app.headlessService, app.configMap]);
+    expect(setOpts.dependsOn).toEqual([app.headlessService, app.configMap, app.rolloutGuard]);
+    const watcherOpts = rec.seen.find((s) => s.name === "shop-rollout")!.opts;
+    expect(watcherOpts.dependsOn).toEqual([app.statefulSet]);
+    expect(watcherOpts.additionalSecretOutputs).toEqual(["kubeconfig"]);
     // Outputs: stable identities for every ordinal.
     expect(app.podNames).toEqual(["shop-0", "shop-1", "shop-2"]);
     expect(app.podFqdns).toEqual([
@@ -164,6 +170,56 @@ describe("StatefulApp", () => {
       "keep-headless",
       "keep",
     ]);
+  });
+});
+
+describe("rollout resources", () => {
+  it("give the guard and the watcher the set's identity, policy and a secret kubeconfig", async () => {
+    const app = new c.StatefulApp("ro", {
+      image: "x:1",
+      replicas: 2,
+      volumes: [{ name: "d", size: "1Gi", mountPath: "/d" }],
+      partition: 1,
+      rollout: { timeoutSeconds: 120, kubeconfig: "apiVersion: v1\nkind: Config\n" },
+    });
+    await settled();
+    const watcher = registered.find((r) => r.name === "ro-rollout")!.inputs;
+    expect(watcher).toMatchObject({
+      role: "watcher",
+      namespace: "default",
+      name: "ro",
+      replicas: 2,
+      partition: 1,
+      updateStrategy: "RollingUpdate",
+      whenDeleted: "Retain",
+      claimTemplates: ["d"],
+      selector: { "app.kubernetes.io/name": "ro" },
+      timeoutSeconds: 120,
+      allowReplacement: false,
+    });
+    expect(watcher.immutable).toBe(
+      'serviceName=ro-headless\npodManagementPolicy=OrderedReady\nselector={"app.kubernetes.io/name":"ro"}\nvolumeClaimTemplates[d]=1Gi (default class) ReadWriteOnce',
+    );
+    expect(watcher.kubeconfig).toBe("apiVersion: v1\nkind: Config\n");
+    expect(app.rolloutWatcher).toBeDefined();
+    expect(registered.find((r) => r.name === "ro-guard")!.inputs.role).toBe("guard");
+    const set = registered.find(
+      (r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "ro",
+    )!.inputs;
+    expect(set.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+
+  it("are absent with rollout: false, and the Kubernetes provider awaits the set itself", async () => {
+    const app = new c.StatefulApp("plain", { image: "x:1", rollout: false });
+    await settled();
+    expect(app.rolloutGuard).toBeUndefined();
+    expect(
+      registered.filter((r) => r.name.startsWith("plain-") && r.type.startsWith("pulumi-nodejs")),
+    ).toEqual([]);
+    const set = registered.find(
+      (r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "plain",
+    )!.inputs;
+    expect(set.metadata.annotations).toBeUndefined();
   });
 });
 

@@ -14,8 +14,6 @@ function logger() {
   return { lines, log: (l: string) => lines.push(l) };
 }
 
-const ready = (s: Sim, name: string) => s.store.get("pods", "default", name)?.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
-
 describe("create and scale-up", () => {
   it("completes when pods 0..N-1 are Ready, observed in ascending order with a line each", async () => {
     sim = await Sim.start({ readyAfterMs: 30 });
@@ -38,14 +36,20 @@ describe("create and scale-up", () => {
     deploy(sim, "web", { replicas: 4 });
     const { lines, log } = logger();
     await waitForRollout(inputsFor(sim, "web", { replicas: 4 }), log, inputsFor(sim, "web", { replicas: 2 }));
-    expect(lines.filter((l) => / ready \(/.test(l)).map((l) => l.replace(/ after .*/, ""))).toEqual(["web-2 ready (3/4)", "web-3 ready (4/4)"]);
+    expect(lines.filter((l) => / ready \(/.test(l)).map((l) => l.replace(/ after .*/, ""))).toEqual([
+      "web-2 ready (3/4)",
+      "web-3 ready (4/4)",
+    ]);
   });
 
   it("fails at the deadline naming the stuck pod, its phase, conditions and last container state", async () => {
     sim = await Sim.start();
     sim.behaviors.set("web-1", { crash: true });
     deploy(sim, "web", { replicas: 3 });
-    const err = await waitForRollout(inputsFor(sim, "web", { replicas: 3 }, { timeoutSeconds: 1 }), () => {}).catch((e) => e);
+    const err = await waitForRollout(
+      inputsFor(sim, "web", { replicas: 3 }, { timeoutSeconds: 1 }),
+      () => {},
+    ).catch((e) => e);
     expect(err.name).toBe("RolloutError");
     expect(err.message).toBe(
       [
@@ -64,7 +68,11 @@ describe("scale-down", () => {
     await waitForRollout(inputsFor(sim, "web", { replicas: 4 }), () => {});
     sim.kubelet.setReady("default", "web-2", false);
     const before = sim.store.resourceVersion;
-    const err = await guardUpdate(inputsFor(sim, "web", { replicas: 4 }), inputsFor(sim, "web", { replicas: 2 }), () => {}).catch((e) => e);
+    const err = await guardUpdate(
+      inputsFor(sim, "web", { replicas: 4 }),
+      inputsFor(sim, "web", { replicas: 2 }),
+      () => {},
+    ).catch((e) => e);
     expect(err.message.split("\n")).toEqual([
       'refusing to scale StatefulSet "web" from 4 to 2: every pod must be Ready before a scale-down, and this one is not:',
       "  - web-2: phase Running, conditions ContainersReady=False, Ready=False, container running",
@@ -78,26 +86,42 @@ describe("scale-down", () => {
     sim = await Sim.start();
     deploy(sim, "web", { replicas: 4 });
     await waitForRollout(inputsFor(sim, "web", { replicas: 4 }), () => {});
-    await guardUpdate(inputsFor(sim, "web", { replicas: 4 }), inputsFor(sim, "web", { replicas: 2 }), () => {});
+    await guardUpdate(
+      inputsFor(sim, "web", { replicas: 4 }),
+      inputsFor(sim, "web", { replicas: 2 }),
+      () => {},
+    );
     const order: string[] = [];
     const overlaps: string[] = [];
     const unsub = sim.store.subscribe((e) => {
       if (e.resource === "pods" && e.type === "DELETED") order.push(e.object.metadata.name);
       // A pod starts terminating only when no other pod is terminating.
       if (e.resource === "pods" && e.type === "MODIFIED" && e.object.metadata.deletionTimestamp) {
-        const others = sim.pods().filter((p) => p.metadata.deletionTimestamp && p.metadata.name !== e.object.metadata.name);
-        if (others.length > 0) overlaps.push(`${e.object.metadata.name} with ${others.map((p) => p.metadata.name)}`);
+        const others = sim
+          .pods()
+          .filter((p) => p.metadata.deletionTimestamp && p.metadata.name !== e.object.metadata.name);
+        if (others.length > 0)
+          overlaps.push(`${e.object.metadata.name} with ${others.map((p) => p.metadata.name)}`);
       }
     });
     deploy(sim, "web", { replicas: 2 });
     const { lines, log } = logger();
-    const r = await waitForRollout(inputsFor(sim, "web", { replicas: 2 }), log, inputsFor(sim, "web", { replicas: 4 }));
+    const r = await waitForRollout(
+      inputsFor(sim, "web", { replicas: 2 }),
+      log,
+      inputsFor(sim, "web", { replicas: 4 }),
+    );
     unsub();
     expect(overlaps).toEqual([]);
     expect(order).toEqual(["web-3", "web-2"]);
     expect(r.keptClaims).toEqual(["data-web-2", "data-web-3"]);
     expect(lines).toContain("web: claims of removed pods kept: data-web-2, data-web-3");
-    expect(sim.claims().map((c) => c.metadata.name).sort()).toEqual(["data-web-0", "data-web-1", "data-web-2", "data-web-3"]);
+    expect(
+      sim
+        .claims()
+        .map((c) => c.metadata.name)
+        .sort(),
+    ).toEqual(["data-web-0", "data-web-1", "data-web-2", "data-web-3"]);
   });
 });
 
@@ -107,9 +131,20 @@ describe("template changes", () => {
     deploy(sim, "web", { replicas: 4, partition: 2 });
     await waitForRollout(inputsFor(sim, "web", { replicas: 4, partition: 2 }), () => {});
     deploy(sim, "web", { replicas: 4, partition: 2, image: "registry.example/app:2" });
-    await waitForRollout(inputsFor(sim, "web", { replicas: 4, partition: 2, image: "registry.example/app:2" }), () => {});
-    const images = sim.pods().sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).map((p) => p.spec.containers[0].image);
-    expect(images).toEqual(["registry.example/app:1", "registry.example/app:1", "registry.example/app:2", "registry.example/app:2"]);
+    await waitForRollout(
+      inputsFor(sim, "web", { replicas: 4, partition: 2, image: "registry.example/app:2" }),
+      () => {},
+    );
+    const images = sim
+      .pods()
+      .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+      .map((p) => p.spec.containers[0].image);
+    expect(images).toEqual([
+      "registry.example/app:1",
+      "registry.example/app:1",
+      "registry.example/app:2",
+      "registry.example/app:2",
+    ]);
   });
 
   it("does not wait for OnDelete pods, and says so", async () => {
@@ -117,10 +152,18 @@ describe("template changes", () => {
     deploy(sim, "web", { replicas: 2, updateStrategy: "OnDelete" });
     await waitForRollout(inputsFor(sim, "web", { replicas: 2, updateStrategy: "OnDelete" }), () => {});
     deploy(sim, "web", { replicas: 2, updateStrategy: "OnDelete", image: "registry.example/app:2" });
-    await until("new revision", () => sim.store.get("statefulsets", "default", "web")!.status.observedGeneration === 2);
+    await until(
+      "new revision",
+      () => sim.store.get("statefulsets", "default", "web")!.status.observedGeneration === 2,
+    );
     const { lines, log } = logger();
-    await waitForRollout(inputsFor(sim, "web", { replicas: 2, updateStrategy: "OnDelete", image: "registry.example/app:2" }), log);
-    expect(lines).toContain("web: updateStrategy OnDelete: web-0, web-1 still run the old revision; delete them yourself to update them");
+    await waitForRollout(
+      inputsFor(sim, "web", { replicas: 2, updateStrategy: "OnDelete", image: "registry.example/app:2" }),
+      log,
+    );
+    expect(lines).toContain(
+      "web: updateStrategy OnDelete: web-0, web-1 still run the old revision; delete them yourself to update them",
+    );
     expect(sim.pods().every((p) => p.spec.containers[0].image === "registry.example/app:1")).toBe(true);
   });
 
@@ -148,11 +191,17 @@ describe("destroy", () => {
     const deleted: string[] = [];
     const violations: string[] = [];
     const unsub = sim.store.subscribe((e) => {
-      if (e.resource === "pods" && e.type === "MODIFIED" && e.object.metadata.deletionTimestamp && !deleted.includes(e.object.metadata.name)) {
+      if (
+        e.resource === "pods" &&
+        e.type === "MODIFIED" &&
+        e.object.metadata.deletionTimestamp &&
+        !deleted.includes(e.object.metadata.name)
+      ) {
         // When a pod starts terminating, every higher pod is already gone.
         const ord = Number(e.object.metadata.name.split("-")[1]);
         const higher = sim.pods().filter((p) => Number(p.metadata.name.split("-")[1]) > ord);
-        if (higher.length > 0) violations.push(`${e.object.metadata.name} before ${higher.map((p) => p.metadata.name)}`);
+        if (higher.length > 0)
+          violations.push(`${e.object.metadata.name} before ${higher.map((p) => p.metadata.name)}`);
         deleted.push(e.object.metadata.name);
       }
     });
@@ -162,7 +211,11 @@ describe("destroy", () => {
     expect(violations).toEqual([]);
     expect(deleted).toEqual(["web-2", "web-1", "web-0"]);
     expect(r.keptClaims).toEqual(["data-web-0", "data-web-1", "data-web-2"]);
-    expect(sim.claims().map((c) => c.metadata.annotations?.[RELEASED_FROM])).toEqual(["default/web", "default/web", "default/web"]);
+    expect(sim.claims().map((c) => c.metadata.annotations?.[RELEASED_FROM])).toEqual([
+      "default/web",
+      "default/web",
+      "default/web",
+    ]);
     expect(lines.at(-1)).toMatch(/^web: kept 3 claims: data-web-0, data-web-1, data-web-2/);
   });
 
@@ -173,7 +226,11 @@ describe("destroy", () => {
     await waitForRollout(inputsFor(sim, "web", args), () => {});
     let podsWhenFirstClaimWent = -1;
     const unsub = sim.store.subscribe((e) => {
-      if (e.resource === "persistentvolumeclaims" && (e.type === "DELETED" || e.object.metadata.deletionTimestamp) && podsWhenFirstClaimWent < 0)
+      if (
+        e.resource === "persistentvolumeclaims" &&
+        (e.type === "DELETED" || e.object.metadata.deletionTimestamp) &&
+        podsWhenFirstClaimWent < 0
+      )
         podsWhenFirstClaimWent = sim.pods().length;
     });
     await teardown(inputsFor(sim, "web", args), () => {});

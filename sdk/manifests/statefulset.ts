@@ -4,6 +4,7 @@ import type { StatefulAppSpec } from "../stateful-app";
 import { podAntiAffinity, topologySpreadConstraints } from "./affinity";
 import { CONFIG_HASH_ANNOTATION, configHash } from "./config-map";
 import { containerSecurityContext, podSecurityContext } from "./security";
+import { SKIP_AWAIT } from "./services";
 
 /** Name of the pod volume that mounts the config ConfigMap. */
 export const CONFIG_VOLUME = "config";
@@ -44,7 +45,13 @@ export function statefulSetManifest(s: StatefulAppSpec): V1StatefulSet {
   return {
     apiVersion: "apps/v1",
     kind: "StatefulSet",
-    metadata: { name: s.name, namespace: s.namespace, labels: { ...s.labels } },
+    metadata: {
+      name: s.name,
+      namespace: s.namespace,
+      labels: { ...s.labels },
+      // With the rollout resources, readiness is theirs to judge, not the Kubernetes provider's await.
+      ...(s.rollout ? { annotations: { ...SKIP_AWAIT } } : {}),
+    },
     spec: {
       serviceName: s.serviceName,
       replicas: s.replicas,

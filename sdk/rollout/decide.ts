@@ -51,7 +51,9 @@ export function podView(setName: string, pod: any): PodView | undefined {
     name,
     ordinal: Number(m[2]),
     phase: pod.status?.phase ?? "Pending",
-    ready: conditions.some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True"),
+    ready: conditions.some(
+      (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
+    ),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
     revision: pod.metadata?.labels?.["controller-revision-hash"],
     conditions,
@@ -151,21 +153,32 @@ export function rolloutState(set: SetView, pods: readonly PodView[]): RolloutSta
   for (const ord of want) {
     const p = byOrdinal.get(ord);
     const mustUpdate =
-      set.updateStrategy === "RollingUpdate" && ord >= set.ordinalsStart + set.partition && updateRev !== undefined;
+      set.updateStrategy === "RollingUpdate" &&
+      ord >= set.ordinalsStart + set.partition &&
+      updateRev !== undefined;
     let reason: string | undefined;
     if (!p) reason = "not created yet";
     else if (p.terminating) reason = "terminating";
     else if (!p.ready) reason = "not Ready";
-    else if (mustUpdate && p.revision !== updateRev) reason = `on revision ${p.revision}, waiting for ${updateRev}`;
+    else if (mustUpdate && p.revision !== updateRev)
+      reason = `on revision ${p.revision}, waiting for ${updateRev}`;
     if (p && set.updateStrategy === "OnDelete" && updateRev && p.revision !== updateRev) stale.push(p.name);
     if (reason === undefined) ready.push(ord);
     else if (!waitingOn) waitingOn = { ordinal: ord, pod: p, reason };
   }
   const observed = set.observedGeneration >= set.generation;
-  if (!waitingOn && !observed) waitingOn = { ordinal: want[0] ?? set.ordinalsStart, reason: "the controller has not observed the latest spec yet" };
+  if (!waitingOn && !observed)
+    waitingOn = {
+      ordinal: want[0] ?? set.ordinalsStart,
+      reason: "the controller has not observed the latest spec yet",
+    };
   if (!waitingOn && leaving.length > 0) {
     const ord = leaving[0]!;
-    waitingOn = { ordinal: ord, pod: byOrdinal.get(ord), reason: "still present above the new replica count" };
+    waitingOn = {
+      ordinal: ord,
+      pod: byOrdinal.get(ord),
+      reason: "still present above the new replica count",
+    };
   }
   return { done: waitingOn === undefined, ready, waitingOn, leaving, stale };
 }
@@ -183,19 +196,31 @@ export function teardownStep(
     return { scaleTo: Math.max(0, highest - ordinalsStart + 1) };
   if (highest < 0) return currentReplicas === 0 ? { done: true } : { scaleTo: 0 };
   const target = Math.max(0, highest - ordinalsStart);
-  return { scaleTo: Math.min(target, currentReplicas), waitFor: `${pods.find((p) => p.ordinal === highest)!.name}` };
+  return {
+    scaleTo: Math.min(target, currentReplicas),
+    waitFor: `${pods.find((p) => p.ordinal === highest)!.name}`,
+  };
 }
 
 /**
  * The claims the provider itself may delete on destroy: none, unless the user asked for
  * `whenDeleted: "Delete"`, and then only once no pod of the set is left.
  */
-export function claimsToDelete(whenDeleted: "Retain" | "Delete", podsLeft: number, claims: readonly string[]): string[] {
+export function claimsToDelete(
+  whenDeleted: "Retain" | "Delete",
+  podsLeft: number,
+  claims: readonly string[],
+): string[] {
   if (whenDeleted !== "Delete" || podsLeft > 0) return [];
   return [...claims];
 }
 
 /** The claims a set's templates give ordinals `[start, start + count)`. */
-export function claimNamesFor(templates: readonly string[], setName: string, start: number, count: number): string[] {
+export function claimNamesFor(
+  templates: readonly string[],
+  setName: string,
+  start: number,
+  count: number,
+): string[] {
   return templates.flatMap((t) => range(start, count).map((i) => `${t}-${setName}-${i}`));
 }

@@ -103,7 +103,11 @@ function immutableChanges(before: string, after: string): string[] {
  * Runs before the StatefulSet is updated. Refuses (throws) when the update would scale down while
  * any pod is not Ready, or would make the Kubernetes provider replace the set, unless allowed.
  */
-export async function guardUpdate(olds: RolloutInputs, news: RolloutInputs, log: Log = console.log): Promise<void> {
+export async function guardUpdate(
+  olds: RolloutInputs,
+  news: RolloutInputs,
+  log: Log = console.log,
+): Promise<void> {
   const changed = immutableChanges(olds.immutable, news.immutable);
   if (changed.length > 0 && !news.allowReplacement)
     throw new RolloutError(
@@ -118,7 +122,13 @@ export async function guardUpdate(olds: RolloutInputs, news: RolloutInputs, log:
   const set = await cluster.getStatefulSet(news.namespace, news.name);
   if (!set) return;
   const pods = podsOf(news, (await cluster.listPods(news.namespace, selectorString(news.selector))).items);
-  const refusal = scaleDownRefusal(news.name, pods, set.spec?.replicas ?? 1, set.spec?.ordinals?.start ?? 0, news.replicas);
+  const refusal = scaleDownRefusal(
+    news.name,
+    pods,
+    set.spec?.replicas ?? 1,
+    set.spec?.ordinals?.start ?? 0,
+    news.replicas,
+  );
   if (refusal) throw new RolloutError(refusal);
   log(`${news.name}: all ${set.spec?.replicas ?? 1} pods Ready; scaling down to ${news.replicas} is safe`);
 }
@@ -128,12 +138,19 @@ export async function guardUpdate(olds: RolloutInputs, news: RolloutInputs, log:
  * line each), pods above it gone (claims kept and reported), and the rolling update done as far as
  * `partition` allows; OnDelete pods on an old revision are reported, not waited for.
  */
-export async function waitForRollout(inputs: RolloutInputs, log: Log = console.log, previous?: RolloutInputs): Promise<RolloutResult> {
+export async function waitForRollout(
+  inputs: RolloutInputs,
+  log: Log = console.log,
+  previous?: RolloutInputs,
+): Promise<RolloutResult> {
   const started = Date.now();
   const cluster = await connect(inputs, log);
   const ns = inputs.namespace;
   const sets = cluster.watch(stsPath(ns), { fieldSelector: `metadata.name=${inputs.name}` }, async () => {
-    const list = await cluster.apps.listNamespacedStatefulSet({ namespace: ns, fieldSelector: `metadata.name=${inputs.name}` });
+    const list = await cluster.apps.listNamespacedStatefulSet({
+      namespace: ns,
+      fieldSelector: `metadata.name=${inputs.name}`,
+    });
     return list;
   });
   const pods = cluster.watch(podsPath(ns), { labelSelector: selectorString(inputs.selector) }, () =>
@@ -154,10 +171,20 @@ export async function waitForRollout(inputs: RolloutInputs, log: Log = console.l
         // Progress: newly Ready ordinals, ascending, counted in that order.
         for (const ord of state.ready) {
           if (announced.has(ord)) continue;
-          if (inputs.podManagementPolicy === "OrderedReady" && state.ready.some((o) => o < ord && !announced.has(o))) break;
+          if (
+            inputs.podManagementPolicy === "OrderedReady" &&
+            state.ready.some((o) => o < ord && !announced.has(o))
+          )
+            break;
           announced.add(ord);
-          if (!previous || ord >= previous.ordinalsStart + previous.replicas || inputs.templateHash !== previous.templateHash)
-            log(`${inputs.name}-${ord} ready (${announced.size}/${total}) after ${((Date.now() - started) / 1000).toFixed(1)}s`);
+          if (
+            !previous ||
+            ord >= previous.ordinalsStart + previous.replicas ||
+            inputs.templateHash !== previous.templateHash
+          )
+            log(
+              `${inputs.name}-${ord} ready (${announced.size}/${total}) after ${((Date.now() - started) / 1000).toFixed(1)}s`,
+            );
         }
         for (const p of podViews) if (state.leaving.includes(p.ordinal)) seenLeaving.add(p.name);
         for (const name of seenLeaving)
@@ -166,14 +193,28 @@ export async function waitForRollout(inputs: RolloutInputs, log: Log = console.l
             log(`${name} gone (scale-down to ${total})`);
           }
         if (state.done) {
-          const kept = previous && inputs.replicas < previous.replicas
-            ? claimNamesFor(inputs.claimTemplates, inputs.name, inputs.ordinalsStart + inputs.replicas, previous.replicas - inputs.replicas)
-            : [];
+          const kept =
+            previous && inputs.replicas < previous.replicas
+              ? claimNamesFor(
+                  inputs.claimTemplates,
+                  inputs.name,
+                  inputs.ordinalsStart + inputs.replicas,
+                  previous.replicas - inputs.replicas,
+                )
+              : [];
           if (kept.length > 0) log(`${inputs.name}: claims of removed pods kept: ${kept.join(", ")}`);
           if (state.stale.length > 0)
-            log(`${inputs.name}: updateStrategy OnDelete: ${state.stale.join(", ")} still run the old revision; delete them yourself to update them`);
-          log(`${inputs.name}: ${total}/${total} pods ready after ${((Date.now() - started) / 1000).toFixed(1)}s`);
-          return { readyPods: state.ready.map((o) => `${inputs.name}-${o}`), keptClaims: kept, requests: cluster.requests };
+            log(
+              `${inputs.name}: updateStrategy OnDelete: ${state.stale.join(", ")} still run the old revision; delete them yourself to update them`,
+            );
+          log(
+            `${inputs.name}: ${total}/${total} pods ready after ${((Date.now() - started) / 1000).toFixed(1)}s`,
+          );
+          return {
+            readyPods: state.ready.map((o) => `${inputs.name}-${o}`),
+            keptClaims: kept,
+            requests: cluster.requests,
+          };
         }
         if (Date.now() > cluster.opts.deadline) {
           const w = state.waitingOn!;
@@ -186,9 +227,14 @@ export async function waitForRollout(inputs: RolloutInputs, log: Log = console.l
           );
         }
       } else if (Date.now() > cluster.opts.deadline) {
-        throw new RolloutError(`timed out after ${inputs.timeoutSeconds}s: StatefulSet "${ns}/${inputs.name}" does not exist`);
+        throw new RolloutError(
+          `timed out after ${inputs.timeoutSeconds}s: StatefulSet "${ns}/${inputs.name}" does not exist`,
+        );
       }
-      await Promise.race([pods.changed(Math.min(1000, Math.max(0, cluster.remainingMs))), sets.changed(1000)]);
+      await Promise.race([
+        pods.changed(Math.min(1000, Math.max(0, cluster.remainingMs))),
+        sets.changed(1000),
+      ]);
     }
   } finally {
     sets.stop();
@@ -231,7 +277,9 @@ export async function teardown(inputs: RolloutInputs, log: Log = console.log): P
           }
           await pods.changed(Math.min(1000, Math.max(0, cluster.remainingMs)));
         }
-        log(`${name} gone (${podsOf(inputs, pods.objects.values()).length} left) after ${((Date.now() - started) / 1000).toFixed(1)}s`);
+        log(
+          `${name} gone (${podsOf(inputs, pods.objects.values()).length} left) after ${((Date.now() - started) / 1000).toFixed(1)}s`,
+        );
       }
     }
   } finally {
@@ -245,9 +293,12 @@ export async function teardown(inputs: RolloutInputs, log: Log = console.log): P
   const doomed = claimsToDelete(inputs.whenDeleted, podsLeft, claims);
   const kept = claims.filter((c) => !doomed.includes(c));
   const at = new Date().toISOString();
-  for (const c of kept) await cluster.annotateClaim(ns, c, { [RELEASED_FROM]: `${ns}/${inputs.name}`, [RELEASED_AT]: at });
+  for (const c of kept)
+    await cluster.annotateClaim(ns, c, { [RELEASED_FROM]: `${ns}/${inputs.name}`, [RELEASED_AT]: at });
   if (kept.length > 0)
-    log(`${inputs.name}: kept ${kept.length} claims: ${kept.join(", ")} (marked ${RELEASED_FROM}=${ns}/${inputs.name}; delete them when the data is no longer needed)`);
+    log(
+      `${inputs.name}: kept ${kept.length} claims: ${kept.join(", ")} (marked ${RELEASED_FROM}=${ns}/${inputs.name}; delete them when the data is no longer needed)`,
+    );
   if (doomed.length > 0) {
     // Claims the set owns go with the set (garbage collector); the others are deleted here.
     const set = await cluster.getStatefulSet(ns, inputs.name);
@@ -255,7 +306,9 @@ export async function teardown(inputs: RolloutInputs, log: Log = console.log): P
       c.metadata?.ownerReferences?.some((r) => r.uid === set?.metadata?.uid),
     );
     for (const c of doomed) if (!owned.some((o) => o.metadata?.name === c)) await cluster.deleteClaim(ns, c);
-    log(`${inputs.name}: whenDeleted is Delete: ${doomed.length} claims deleted with the set: ${doomed.join(", ")}`);
+    log(
+      `${inputs.name}: whenDeleted is Delete: ${doomed.length} claims deleted with the set: ${doomed.join(", ")}`,
+    );
   }
   return { readyPods: [], keptClaims: kept, requests: cluster.requests };
 }

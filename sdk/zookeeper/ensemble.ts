@@ -123,6 +123,8 @@ export interface ZooKeeperEnsembleArgs {
   security?: StatefulAppArgs["security"];
   /** @default "cluster.local" */
   clusterDomain?: string;
+  /** Ordered rollout, as for StatefulApp. @default { timeoutSeconds: 600 } */
+  rollout?: StatefulAppArgs["rollout"];
 }
 
 export interface ZooKeeperSpec {
@@ -236,6 +238,9 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
   const q = quorum(replicas);
   let pdb: false | DisruptionBudgetArgs = replicas >= 3 ? { minAvailable: q } : false;
   if (args.podDisruptionBudget !== undefined) pdb = args.podDisruptionBudget;
+  // A budget with only a name keeps the quorum.
+  if (pdb && pdb.minAvailable === undefined && pdb.maxUnavailable === undefined)
+    pdb = { ...pdb, minAvailable: q };
   if (pdb && replicasOk && replicas >= 3) {
     // A budget that lets more than the fault tolerance go would let a drain break the quorum.
     const down =
@@ -329,6 +334,7 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     security: args.security ?? { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
     podManagementPolicy: "OrderedReady",
     clusterDomain,
+    rollout: args.rollout,
   };
 
   // Problems in the generic arguments (names, sizes, labels...) join the ZooKeeper ones in one error.

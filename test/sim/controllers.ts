@@ -83,7 +83,8 @@ export class StatefulSetController {
     private readonly now: () => number = Date.now,
   ) {
     store.subscribe((e) => {
-      if (e.resource === "statefulsets" || e.resource === "pods" || e.resource === "persistentvolumeclaims") this.kick();
+      if (e.resource === "statefulsets" || e.resource === "pods" || e.resource === "persistentvolumeclaims")
+        this.kick();
     });
   }
 
@@ -125,8 +126,14 @@ export class StatefulSetController {
       const existing = this.store.get("persistentvolumeclaims", ns, name);
       if (existing) {
         // whenDeleted=Delete: the set owns its claims (non-controller reference), also reused ones.
-        if (policy.whenDeleted === "Delete" && !existing.metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid)) {
-          existing.metadata.ownerReferences = [...(existing.metadata.ownerReferences ?? []), ownerRef(set, false)];
+        if (
+          policy.whenDeleted === "Delete" &&
+          !existing.metadata.ownerReferences?.some((r) => r.uid === set.metadata.uid)
+        ) {
+          existing.metadata.ownerReferences = [
+            ...(existing.metadata.ownerReferences ?? []),
+            ownerRef(set, false),
+          ];
           this.store.update(PVC, ns, existing);
         }
         continue;
@@ -211,13 +218,16 @@ export class StatefulSetController {
     const pods = this.podsOf(set);
     const revisionOfPod = (p: Obj) => p.metadata.labels?.[REVISION_LABEL];
     const want = Array.from({ length: replicas }, (_, i) => start + i);
-    const condemned = [...pods.keys()].filter((o) => o < start || o >= start + replicas).sort((a, b) => b - a);
+    const condemned = [...pods.keys()]
+      .filter((o) => o < start || o >= start + replicas)
+      .sort((a, b) => b - a);
     const step = (): void => {
       // Create and repair, lowest ordinal first.
       for (const ord of want) {
         const pod = pods.get(ord);
         if (!pod) {
-          const rev = strategy === "RollingUpdate" && ord < start + partition ? currentRevision : updateRevision;
+          const rev =
+            strategy === "RollingUpdate" && ord < start + partition ? currentRevision : updateRevision;
           this.createPod(set, ord, rev);
           if (!parallel) return;
           continue;
@@ -232,7 +242,8 @@ export class StatefulSetController {
       // Scale down, highest ordinal first; OrderedReady waits for every pod to be healthy and for each to be gone.
       if (condemned.length > 0) {
         if (parallel) {
-          for (const ord of condemned) if (!pods.get(ord)!.metadata.deletionTimestamp) this.deletePod(set, pods.get(ord)!);
+          for (const ord of condemned)
+            if (!pods.get(ord)!.metadata.deletionTimestamp) this.deletePod(set, pods.get(ord)!);
           return;
         }
         const target = pods.get(condemned[0]!)!;
@@ -265,7 +276,13 @@ export class StatefulSetController {
     }
   }
 
-  private writeStatus(set0: Obj, updateRevision: string, currentRevision: string, minReady: number, now: number): void {
+  private writeStatus(
+    set0: Obj,
+    updateRevision: string,
+    currentRevision: string,
+    minReady: number,
+    now: number,
+  ): void {
     const set = this.store.get("statefulsets", set0.metadata.namespace!, set0.metadata.name);
     if (!set || set.metadata.uid !== set0.metadata.uid) return;
     const pods = [...this.podsOf(set).values()];
@@ -323,7 +340,9 @@ export class GarbageCollector {
         for (const { rt, o } of this.allObjects()) {
           const refs = o.metadata.ownerReferences ?? [];
           if (!refs.some((r) => r.uid === uid)) continue;
-          const remaining = refs.filter((r) => r.uid !== uid && this.allObjects().some(({ o: x }) => x.metadata.uid === r.uid));
+          const remaining = refs.filter(
+            (r) => r.uid !== uid && this.allObjects().some(({ o: x }) => x.metadata.uid === r.uid),
+          );
           if (remaining.length === 0) {
             try {
               this.store.markDeleted(rt, o.metadata.namespace!, o.metadata.name);
@@ -341,7 +360,9 @@ export class GarbageCollector {
   private progressForeground(): void {
     for (const { rt, o } of this.allObjects()) {
       if (!o.metadata.deletionTimestamp || !o.metadata.finalizers?.includes("foregroundDeletion")) continue;
-      const dependents = this.allObjects().filter(({ o: d }) => d.metadata.ownerReferences?.some((r) => r.uid === o.metadata.uid));
+      const dependents = this.allObjects().filter(({ o: d }) =>
+        d.metadata.ownerReferences?.some((r) => r.uid === o.metadata.uid),
+      );
       for (const { rt: drt, o: d } of dependents)
         if (!d.metadata.deletionTimestamp)
           try {
@@ -351,7 +372,10 @@ export class GarbageCollector {
           }
       if (dependents.length === 0) {
         o.metadata.finalizers = o.metadata.finalizers.filter((f) => f !== "foregroundDeletion");
-        this.store.update(rt, o.metadata.namespace!, { ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+        this.store.update(rt, o.metadata.namespace!, {
+          ...o,
+          metadata: { ...o.metadata, resourceVersion: undefined },
+        });
       }
     }
   }
@@ -415,7 +439,8 @@ export class Kubelet {
       const grace = Math.min(pod.metadata.deletionGracePeriodSeconds ?? 30, 30);
       this.later(grace === 0 ? 0 : this.defaults.graceMs, () => {
         const cur = this.store.get("pods", pod.metadata.namespace!, pod.metadata.name);
-        if (cur?.metadata.uid === pod.metadata.uid) this.store.remove(POD, pod.metadata.namespace!, pod.metadata.name);
+        if (cur?.metadata.uid === pod.metadata.uid)
+          this.store.remove(POD, pod.metadata.namespace!, pod.metadata.name);
       });
       return;
     }
@@ -431,7 +456,8 @@ export class Kubelet {
     const readyAfter = b.readyAfterMs ?? this.defaults.readyAfterMs;
     this.later(readyAfter, () => {
       this.setState(pod, "Running", true);
-      if (b.unreadyAfterMs !== undefined) this.later(b.unreadyAfterMs, () => this.setState(pod, "Running", false));
+      if (b.unreadyAfterMs !== undefined)
+        this.later(b.unreadyAfterMs, () => this.setState(pod, "Running", false));
     });
   }
 
@@ -455,7 +481,12 @@ export class Kubelet {
     const restarts = (pod.status?.containerStatuses?.[0]?.restartCount ?? 0) + (crashed ? 1 : 0);
     pod.status = {
       phase,
-      conditions: [cond("PodScheduled", true), cond("Initialized", true), cond("ContainersReady", ready), cond("Ready", ready)],
+      conditions: [
+        cond("PodScheduled", true),
+        cond("Initialized", true),
+        cond("ContainersReady", ready),
+        cond("Ready", ready),
+      ],
       containerStatuses: [
         {
           name,
@@ -465,7 +496,9 @@ export class Kubelet {
           state: crashed
             ? { waiting: { reason: "CrashLoopBackOff", message: "back-off restarting failed container" } }
             : { running: { startedAt: now } },
-          ...(crashed ? { lastState: { terminated: { exitCode: 1, reason: "Error", finishedAt: now } } } : {}),
+          ...(crashed
+            ? { lastState: { terminated: { exitCode: 1, reason: "Error", finishedAt: now } } }
+            : {}),
         },
       ],
       startTime: pod.status?.startTime ?? now,

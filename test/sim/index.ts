@@ -44,14 +44,18 @@ export function seededFaults(seed: number, rates: FaultRates): (req: RequestInfo
   return (req) => {
     const out: Fault[] = [];
     const r = () => rnd();
-    if (rates.slow && r() < rates.slow) out.push({ kind: "delay", ms: Math.floor(r() * (rates.slowMs ?? 200)) });
+    if (rates.slow && r() < rates.slow)
+      out.push({ kind: "delay", ms: Math.floor(r() * (rates.slowMs ?? 200)) });
     if (req.watch) {
       if (rates.expireWatch && r() < rates.expireWatch) out.push({ kind: "expireWatch" });
-      if (rates.cutWatch && r() < rates.cutWatch) out.push({ kind: "cutWatchAfter", ms: Math.floor(r() * 300) });
+      if (rates.cutWatch && r() < rates.cutWatch)
+        out.push({ kind: "cutWatchAfter", ms: Math.floor(r() * 300) });
       return out;
     }
-    if (rates.serverError && r() < rates.serverError) out.push({ kind: "status", code: r() < 0.5 ? 500 : 503 });
-    else if (rates.tooMany && r() < rates.tooMany) out.push({ kind: "status", code: 429, retryAfterSeconds: 1 });
+    if (rates.serverError && r() < rates.serverError)
+      out.push({ kind: "status", code: r() < 0.5 ? 500 : 503 });
+    else if (rates.tooMany && r() < rates.tooMany)
+      out.push({ kind: "status", code: 429, retryAfterSeconds: 1 });
     else if (rates.conflict && req.method !== "GET" && req.method !== "DELETE" && r() < rates.conflict)
       out.push({ kind: "status", code: 409 });
     return out;
@@ -125,7 +129,11 @@ export class Sim {
   apply(plural: string, ns: string, obj: any) {
     const existing = this.store.get(plural, ns, obj.metadata.name);
     if (!existing) return this.store.create(this.rt(plural), ns, obj);
-    return this.store.update(this.rt(plural), ns, { ...existing, ...obj, metadata: { ...existing.metadata, ...obj.metadata, resourceVersion: undefined } });
+    return this.store.update(this.rt(plural), ns, {
+      ...existing,
+      ...obj,
+      metadata: { ...existing.metadata, ...obj.metadata, resourceVersion: undefined },
+    });
   }
 
   pods(ns = "default") {

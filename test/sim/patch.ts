@@ -1,9 +1,32 @@
 /** Label selectors and the four PATCH formats the simulated API server accepts. */
 
+type Labels = Record<string, string>;
+
+/** One requirement of a selector: `k in (a,b)`, `k notin (a)`, `k!=v`, `k=v`, `k==v`, `!k`, `k`. */
+function requirement(raw: string): (l: Labels) => boolean {
+  const set = /^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(raw);
+  if (set) {
+    const [, key, op, vals] = set as unknown as [string, string, string, string];
+    const values = new Set(vals.split(",").map((v) => v.trim()));
+    return op === "in" ? (l) => key in l && values.has(l[key]!) : (l) => !(key in l) || !values.has(l[key]!);
+  }
+  const ne = /^([^\s!=]+)\s*!=\s*(\S*)$/.exec(raw);
+  if (ne) return (l) => l[ne[1]!] !== ne[2];
+  const eq = /^([^\s!=]+)\s*==?\s*(\S*)$/.exec(raw);
+  if (eq) return (l) => l[eq[1]!] === eq[2];
+  const notExists = /^!\s*(\S+)$/.exec(raw);
+  if (notExists) return (l) => !(notExists[1]! in l);
+  const exists = /^(\S+)$/.exec(raw);
+  if (exists) return (l) => exists[1]! in l;
+  throw new Error(`unable to parse requirement: ${raw}`);
+}
+
 /** Parses a label selector string (equality- and set-based) into a predicate. */
-export function parseSelector(selector: string | undefined): (labels: Record<string, string> | undefined) => boolean {
+export function parseSelector(
+  selector: string | undefined,
+): (labels: Record<string, string> | undefined) => boolean {
   if (!selector) return () => true;
-  const reqs: ((l: Record<string, string>) => boolean)[] = [];
+  const reqs: ((l: Labels) => boolean)[] = [];
   // Split on commas outside parentheses.
   const parts: string[] = [];
   let depth = 0;
@@ -17,26 +40,7 @@ export function parseSelector(selector: string | undefined): (labels: Record<str
     } else cur += ch;
   }
   parts.push(cur);
-  for (const raw of parts.map((p) => p.trim()).filter(Boolean)) {
-    let m: RegExpExecArray | null;
-    if ((m = /^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(raw))) {
-      const [, key, op, vals] = m;
-      const set = new Set(vals!.split(",").map((v) => v.trim()));
-      reqs.push(op === "in" ? (l) => key! in l && set.has(l[key!]!) : (l) => !(key! in l) || !set.has(l[key!]!));
-    } else if ((m = /^([^\s!=]+)\s*!=\s*(\S*)$/.exec(raw))) {
-      const [, key, val] = m;
-      reqs.push((l) => l[key!] !== val);
-    } else if ((m = /^([^\s!=]+)\s*==?\s*(\S*)$/.exec(raw))) {
-      const [, key, val] = m;
-      reqs.push((l) => l[key!] === val);
-    } else if ((m = /^!\s*(\S+)$/.exec(raw))) {
-      const key = m[1]!;
-      reqs.push((l) => !(key in l));
-    } else if ((m = /^(\S+)$/.exec(raw))) {
-      const key = m[1]!;
-      reqs.push((l) => key in l);
-    } else throw new Error(`unable to parse requirement: ${raw}`);
-  }
+  for (const raw of parts.map((p) => p.trim()).filter(Boolean)) reqs.push(requirement(raw));
   return (labels) => reqs.every((r) => r(labels ?? {}));
 }
 
@@ -104,12 +108,16 @@ function pointer(path: string): string[] {
 }
 
 /** RFC 6902 JSON Patch: add, remove, replace, move, copy, test. Throws on a failed test or bad path. */
-export function jsonPatch(doc: any, ops: { op: string; path: string; value?: unknown; from?: string }[]): any {
+export function jsonPatch(
+  doc: any,
+  ops: { op: string; path: string; value?: unknown; from?: string }[],
+): any {
   let root = structuredClone(doc);
   const getParent = (segs: string[]) => {
     let cur = root;
     for (const s of segs.slice(0, -1)) {
-      if (cur === null || typeof cur !== "object" || !(s in cur)) throw new Error(`path not found: /${segs.join("/")}`);
+      if (cur === null || typeof cur !== "object" || !(s in cur))
+        throw new Error(`path not found: /${segs.join("/")}`);
       cur = cur[s];
     }
     return cur;
@@ -133,7 +141,8 @@ export function jsonPatch(doc: any, ops: { op: string; path: string; value?: unk
     }
     const parent = getParent(segs);
     const last = segs[segs.length - 1]!;
-    if (Array.isArray(parent)) parent.splice(last === "-" ? parent.length : Number(last), 0, structuredClone(value));
+    if (Array.isArray(parent))
+      parent.splice(last === "-" ? parent.length : Number(last), 0, structuredClone(value));
     else parent[last] = structuredClone(value);
   };
   for (const op of ops) {
@@ -159,7 +168,8 @@ export function jsonPatch(doc: any, ops: { op: string; path: string; value?: unk
         add(op.path, get(op.from!));
         break;
       case "test":
-        if (JSON.stringify(get(op.path)) !== JSON.stringify(op.value)) throw new Error(`test failed at ${op.path}`);
+        if (JSON.stringify(get(op.path)) !== JSON.stringify(op.value))
+          throw new Error(`test failed at ${op.path}`);
         break;
       default:
         throw new Error(`unknown op ${op.op}`);

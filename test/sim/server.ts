@@ -45,15 +45,27 @@ interface Route {
 
 function route(path: string): Route | undefined {
   const core = /^\/api\/v1\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(path);
-  const grouped = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(path);
+  const grouped = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(
+    path,
+  );
   let group = "";
   let version = "v1";
   let ns: string;
   let plural: string;
   let name: string | undefined;
   let sub: string | undefined;
-  if (core) [, ns, plural, name, sub] = core as unknown as string[] as [string, string, string, string, string];
-  else if (grouped) [, group, version, ns, plural, name, sub] = grouped as unknown as string[] as [string, string, string, string, string, string, string];
+  if (core)
+    [, ns, plural, name, sub] = core as unknown as string[] as [string, string, string, string, string];
+  else if (grouped)
+    [, group, version, ns, plural, name, sub] = grouped as unknown as string[] as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
   else return undefined;
   const rt = RESOURCES.find((r) => r.plural === plural && r.group === group && r.version === version);
   return rt ? { rt, ns: ns!, name, sub } : undefined;
@@ -98,7 +110,8 @@ export class ApiServer {
   async listen(port = 0): Promise<void> {
     const server = http.createServer((req, res) => {
       this.handle(req, res).catch((err) => {
-        const e = err instanceof ApiError ? err : new ApiError(500, "InternalError", String(err?.message ?? err));
+        const e =
+          err instanceof ApiError ? err : new ApiError(500, "InternalError", String(err?.message ?? err));
         this.sendError(res, e);
       });
     });
@@ -129,15 +142,25 @@ export class ApiServer {
     await this.listen(port);
   }
 
-  private sendJson(res: http.ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+  private sendJson(
+    res: http.ServerResponse,
+    code: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.headersSent || res.destroyed) return;
     const data = JSON.stringify(body);
-    res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data), ...headers });
+    res.writeHead(code, {
+      "Content-Type": "application/json",
+      "Content-Length": Buffer.byteLength(data),
+      ...headers,
+    });
     res.end(data);
   }
 
   private sendError(res: http.ServerResponse, e: ApiError): void {
-    const headers: Record<string, string> = e.retryAfterSeconds > 0 ? { "Retry-After": String(e.retryAfterSeconds) } : {};
+    const headers: Record<string, string> =
+      e.retryAfterSeconds > 0 ? { "Retry-After": String(e.retryAfterSeconds) } : {};
     this.sendJson(res, e.code, statusBody(e), headers);
   }
 
@@ -169,9 +192,17 @@ export class ApiServer {
               : method === "DELETE"
                 ? "delete"
                 : method.toLowerCase();
-    const info: RequestInfo = { method, path: url.pathname, watch, verb, resource: r?.rt.plural ?? "", subresource: r?.sub };
+    const info: RequestInfo = {
+      method,
+      path: url.pathname,
+      watch,
+      verb,
+      resource: r?.rt.plural ?? "",
+      subresource: r?.sub,
+    };
     this.options.onRequest?.(info);
-    const body = method === "GET" || method === "DELETE" ? await this.readBody(req) : await this.readBody(req);
+    const body =
+      method === "GET" || method === "DELETE" ? await this.readBody(req) : await this.readBody(req);
     let cutAfter: number | undefined;
     let expire = false;
     for (const f of this.options.faults?.(info) ?? []) {
@@ -180,14 +211,21 @@ export class ApiServer {
         throw new ApiError(
           f.code,
           REASONS[f.code]!,
-          f.code === 409 ? "Operation cannot be fulfilled: the object has been modified (injected)" : `injected ${f.code}`,
+          f.code === 409
+            ? "Operation cannot be fulfilled: the object has been modified (injected)"
+            : `injected ${f.code}`,
           {},
           f.retryAfterSeconds ?? 0,
         );
       else if (f.kind === "cutWatchAfter") cutAfter = f.ms;
       else if (f.kind === "expireWatch") expire = true;
     }
-    if (!r) throw new ApiError(404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
+    if (!r)
+      throw new ApiError(
+        404,
+        "NotFound",
+        `the server could not find the requested resource (${url.pathname})`,
+      );
     const { rt, ns, name, sub } = r;
 
     if (method === "GET" && watch) return this.watch(res, rt, ns, q, cutAfter, expire);
@@ -207,14 +245,20 @@ export class ApiServer {
     }
     if (sub === "scale" && rt.plural === "statefulsets") return this.scale(res, rt, ns, name, method, body);
     if (sub === "eviction" && rt.plural === "pods" && method === "POST") return this.evict(res, ns, name);
-    if (sub !== undefined && sub !== "status") throw new ApiError(404, "NotFound", `subresource ${sub} not found`);
+    if (sub !== undefined && sub !== "status")
+      throw new ApiError(404, "NotFound", `subresource ${sub} not found`);
     switch (method) {
       case "GET":
         return this.sendJson(res, 200, this.store.mustGet(rt, ns, name));
       case "PUT": {
         const obj = JSON.parse(body) as Obj;
-        if (obj.metadata?.name !== name) throw new ApiError(400, "BadRequest", "the name of the object does not match the name on the URL");
-        return this.sendJson(res, 200, this.store.update(rt, ns, obj, sub === "status" ? "status" : undefined));
+        if (obj.metadata?.name !== name)
+          throw new ApiError(400, "BadRequest", "the name of the object does not match the name on the URL");
+        return this.sendJson(
+          res,
+          200,
+          this.store.update(rt, ns, obj, sub === "status" ? "status" : undefined),
+        );
       }
       case "PATCH":
         return this.patch(req, res, rt, ns, name, sub, body, q);
@@ -242,24 +286,35 @@ export class ApiServer {
       if (type === "application/apply-patch+yaml") {
         // Server-side apply, simplified: the applied configuration is merged into the object and
         // the field manager recorded; field ownership and conflicts are not tracked.
-        if (!q.get("fieldManager")) throw new ApiError(400, "BadRequest", "fieldManager is required for apply requests");
+        if (!q.get("fieldManager"))
+          throw new ApiError(400, "BadRequest", "fieldManager is required for apply requests");
         const applied = parseYaml(body) as Obj;
         if (!current) {
           const created = this.store.create(rt, ns, { ...applied, metadata: { ...applied.metadata, name } });
-          return this.sendJson(res, 201, created);
+          this.sendJson(res, 201, created);
+          return;
         }
         next = mergePatch(current, applied);
       } else {
         if (!current) this.store.mustGet(rt, ns, name);
         const patch = JSON.parse(body);
         if (type === "application/merge-patch+json") next = mergePatch(current, patch);
-        else if (type === "application/strategic-merge-patch+json") next = strategicMergePatch(current, patch);
+        else if (type === "application/strategic-merge-patch+json")
+          next = strategicMergePatch(current, patch);
         else if (type === "application/json-patch+json") next = jsonPatch(current, patch);
-        else throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+        else
+          throw new ApiError(
+            415,
+            "UnsupportedMediaType",
+            `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+          );
       }
     } catch (e) {
       if (e instanceof ApiError) throw e;
-      throw new ApiError(422, "Invalid", `${rt.kind} "${name}" is invalid: ${(e as Error).message}`, { name, kind: rt.kind });
+      throw new ApiError(422, "Invalid", `${rt.kind} "${name}" is invalid: ${(e as Error).message}`, {
+        name,
+        kind: rt.kind,
+      });
     }
     // A patch applies to the latest version unless it names a resourceVersion itself.
     const patchedRv = next.metadata?.resourceVersion;
@@ -267,8 +322,17 @@ export class ApiServer {
     this.sendJson(res, 200, this.store.update(rt, ns, next, sub === "status" ? "status" : undefined));
   }
 
-  private delete(res: http.ServerResponse, rt: ResourceType, ns: string, name: string, body: string, q: URLSearchParams): void {
-    const opts = body ? (JSON.parse(body) as { propagationPolicy?: string; gracePeriodSeconds?: number }) : {};
+  private delete(
+    res: http.ServerResponse,
+    rt: ResourceType,
+    ns: string,
+    name: string,
+    body: string,
+    q: URLSearchParams,
+  ): void {
+    const opts = body
+      ? (JSON.parse(body) as { propagationPolicy?: string; gracePeriodSeconds?: number })
+      : {};
     const policy = q.get("propagationPolicy") ?? opts.propagationPolicy ?? "Background";
     const grace = q.get("gracePeriodSeconds") ?? opts.gracePeriodSeconds;
     const obj = this.store.mustGet(rt, ns, name);
@@ -280,16 +344,35 @@ export class ApiServer {
     this.sendJson(res, 200, out);
   }
 
-  private scale(res: http.ServerResponse, rt: ResourceType, ns: string, name: string, method: string, body: string): void {
+  private scale(
+    res: http.ServerResponse,
+    rt: ResourceType,
+    ns: string,
+    name: string,
+    method: string,
+    body: string,
+  ): void {
     const set = this.store.mustGet(rt, ns, name);
     const toScale = (s: Obj) => ({
       kind: "Scale",
       apiVersion: "autoscaling/v1",
-      metadata: { name, namespace: ns, uid: s.metadata.uid, resourceVersion: s.metadata.resourceVersion, creationTimestamp: s.metadata.creationTimestamp },
+      metadata: {
+        name,
+        namespace: ns,
+        uid: s.metadata.uid,
+        resourceVersion: s.metadata.resourceVersion,
+        creationTimestamp: s.metadata.creationTimestamp,
+      },
       spec: { replicas: s.spec.replicas ?? 1 },
-      status: { replicas: s.status?.replicas ?? 0, selector: selectorString(s.spec.selector?.matchLabels ?? {}) },
+      status: {
+        replicas: s.status?.replicas ?? 0,
+        selector: selectorString(s.spec.selector?.matchLabels ?? {}),
+      },
     });
-    if (method === "GET") return this.sendJson(res, 200, toScale(set));
+    if (method === "GET") {
+      this.sendJson(res, 200, toScale(set));
+      return;
+    }
     let replicas: number;
     let rv: string | undefined;
     if (method === "PUT") {
@@ -302,9 +385,18 @@ export class ApiServer {
       rv = p.metadata?.resourceVersion;
     } else throw new ApiError(405, "MethodNotAllowed", `${method} not allowed on scale`);
     if (!Number.isInteger(replicas) || replicas < 0)
-      throw new ApiError(422, "Invalid", `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${replicas}: must be greater than or equal to 0`, { name, group: "autoscaling", kind: "Scale" });
+      throw new ApiError(
+        422,
+        "Invalid",
+        `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${replicas}: must be greater than or equal to 0`,
+        { name, group: "autoscaling", kind: "Scale" },
+      );
     // The scale's resourceVersion is the set's and acts as a precondition.
-    const updated = this.store.update(rt, ns, { ...set, metadata: { ...set.metadata, resourceVersion: rv ?? "" }, spec: { ...set.spec, replicas } });
+    const updated = this.store.update(rt, ns, {
+      ...set,
+      metadata: { ...set.metadata, resourceVersion: rv ?? "" },
+      spec: { ...set.spec, replicas },
+    });
     this.sendJson(res, 200, toScale(updated));
   }
 
@@ -326,21 +418,35 @@ export class ApiServer {
               ? Math.floor((Number(pdb.spec.maxUnavailable.slice(0, -1)) / 100) * expected)
               : pdb.spec.maxUnavailable);
       if (healthy - min <= 0 || (isReady(pod) && healthy - 1 < min))
-        throw new ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", {
-          name: pdb.metadata.name,
-          kind: "PodDisruptionBudget",
-        });
+        throw new ApiError(
+          429,
+          "TooManyRequests",
+          "Cannot evict pod as it would violate the pod's disruption budget.",
+          {
+            name: pdb.metadata.name,
+            kind: "PodDisruptionBudget",
+          },
+        );
     }
     this.store.markDeleted(RESOURCES[0]!, ns, name);
     this.sendJson(res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 });
   }
 
-  private watch(res: http.ServerResponse, rt: ResourceType, ns: string, q: URLSearchParams, cutAfter?: number, expire = false): void {
+  private watch(
+    res: http.ServerResponse,
+    rt: ResourceType,
+    ns: string,
+    q: URLSearchParams,
+    cutAfter?: number,
+    expire = false,
+  ): void {
     const sel = parseSelector(q.get("labelSelector") ?? undefined);
     const rvParam = q.get("resourceVersion");
     const fieldName = /^metadata\.name=(.+)$/.exec(q.get("fieldSelector") ?? "")?.[1];
     const matches = (o: Obj) =>
-      (o.metadata.namespace === ns) && sel(o.metadata.labels) && (fieldName === undefined || o.metadata.name === fieldName);
+      o.metadata.namespace === ns &&
+      sel(o.metadata.labels) &&
+      (fieldName === undefined || o.metadata.name === fieldName);
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
     const send = (type: string, object: unknown) => {
       if (!res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
@@ -362,10 +468,16 @@ export class ApiServer {
     if (since === undefined) {
       // No resourceVersion: synthetic ADDED events for what exists, then changes.
       for (const o of this.store.list(rt.plural, ns)) if (matches(o)) send("ADDED", o);
-    } else for (const e of this.store.eventsSince(since)) if (e.resource === rt.plural && matches(e.object)) send(e.type, e.object);
+    } else
+      for (const e of this.store.eventsSince(since))
+        if (e.resource === rt.plural && matches(e.object)) send(e.type, e.object);
     if (q.get("allowWatchBookmarks") === "true")
       // A real server sends bookmarks about once a minute; the simulator sends one after the initial events.
-      send("BOOKMARK", { kind: rt.kind, apiVersion: rt.apiVersion, metadata: { resourceVersion: String(this.store.resourceVersion) } });
+      send("BOOKMARK", {
+        kind: rt.kind,
+        apiVersion: rt.apiVersion,
+        metadata: { resourceVersion: String(this.store.resourceVersion) },
+      });
     const unsubscribe = this.store.subscribe((e) => {
       if (e.resource === rt.plural && matches(e.object)) send(e.type, e.object);
     });

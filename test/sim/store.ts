@@ -50,11 +50,32 @@ export interface ResourceType {
 
 export const RESOURCES: ResourceType[] = [
   { plural: "pods", kind: "Pod", apiVersion: "v1", group: "", version: "v1", hasStatus: true },
-  { plural: "persistentvolumeclaims", kind: "PersistentVolumeClaim", apiVersion: "v1", group: "", version: "v1", hasStatus: true },
+  {
+    plural: "persistentvolumeclaims",
+    kind: "PersistentVolumeClaim",
+    apiVersion: "v1",
+    group: "",
+    version: "v1",
+    hasStatus: true,
+  },
   { plural: "services", kind: "Service", apiVersion: "v1", group: "", version: "v1", hasStatus: true },
   { plural: "configmaps", kind: "ConfigMap", apiVersion: "v1", group: "", version: "v1", hasStatus: false },
-  { plural: "statefulsets", kind: "StatefulSet", apiVersion: "apps/v1", group: "apps", version: "v1", hasStatus: true },
-  { plural: "poddisruptionbudgets", kind: "PodDisruptionBudget", apiVersion: "policy/v1", group: "policy", version: "v1", hasStatus: true },
+  {
+    plural: "statefulsets",
+    kind: "StatefulSet",
+    apiVersion: "apps/v1",
+    group: "apps",
+    version: "v1",
+    hasStatus: true,
+  },
+  {
+    plural: "poddisruptionbudgets",
+    kind: "PodDisruptionBudget",
+    apiVersion: "policy/v1",
+    group: "policy",
+    version: "v1",
+    hasStatus: true,
+  },
 ];
 
 export type EventType = "ADDED" | "MODIFIED" | "DELETED";
@@ -135,11 +156,16 @@ export class Store {
   mustGet(rt: ResourceType, ns: string, name: string): Obj {
     const o = this.get(rt.plural, ns, name);
     if (!o)
-      throw new ApiError(404, "NotFound", `${rt.plural}${rt.group ? `.${rt.group}` : ""} "${name}" not found`, {
-        name,
-        group: rt.group,
-        kind: rt.plural,
-      });
+      throw new ApiError(
+        404,
+        "NotFound",
+        `${rt.plural}${rt.group ? `.${rt.group}` : ""} "${name}" not found`,
+        {
+          name,
+          group: rt.group,
+          kind: rt.plural,
+        },
+      );
     return o;
   }
 
@@ -150,13 +176,21 @@ export class Store {
 
   create(rt: ResourceType, ns: string, input: Obj): Obj {
     const name = input.metadata?.name;
-    if (!name) throw new ApiError(422, "Invalid", `${rt.kind} is invalid: metadata.name: Required value`, { kind: rt.kind });
-    if (this.objects.has(this.key(rt.plural, ns, name)))
-      throw new ApiError(409, "AlreadyExists", `${rt.plural}${rt.group ? `.${rt.group}` : ""} "${name}" already exists`, {
-        name,
-        group: rt.group,
-        kind: rt.plural,
+    if (!name)
+      throw new ApiError(422, "Invalid", `${rt.kind} is invalid: metadata.name: Required value`, {
+        kind: rt.kind,
       });
+    if (this.objects.has(this.key(rt.plural, ns, name)))
+      throw new ApiError(
+        409,
+        "AlreadyExists",
+        `${rt.plural}${rt.group ? `.${rt.group}` : ""} "${name}" already exists`,
+        {
+          name,
+          group: rt.group,
+          kind: rt.plural,
+        },
+      );
     const o = clone(input);
     o.apiVersion = rt.apiVersion;
     o.kind = rt.kind;
@@ -206,7 +240,8 @@ export class Store {
         generation: current.metadata.generation,
       };
       if (next.metadata.deletionTimestamp === undefined) delete next.metadata.deletionTimestamp;
-      if (next.metadata.deletionGracePeriodSeconds === undefined) delete next.metadata.deletionGracePeriodSeconds;
+      if (next.metadata.deletionGracePeriodSeconds === undefined)
+        delete next.metadata.deletionGracePeriodSeconds;
       if (rt.hasStatus) {
         next.status = current.status;
         if (JSON.stringify(next.spec) !== JSON.stringify(current.spec))
@@ -218,7 +253,11 @@ export class Store {
     this.objects.set(this.key(rt.plural, ns, current.metadata.name), next);
     this.emit("MODIFIED", rt.plural, next);
     // An object being deleted whose last finalizer was just removed is gone.
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && rt.plural !== "pods")
+    if (
+      next.metadata.deletionTimestamp &&
+      (next.metadata.finalizers ?? []).length === 0 &&
+      rt.plural !== "pods"
+    )
       this.remove(rt, ns, next.metadata.name);
     return clone(next);
   }
@@ -244,7 +283,9 @@ export class Store {
       return o;
     }
     o.metadata.deletionTimestamp = new Date().toISOString();
-    if (isPod) o.metadata.deletionGracePeriodSeconds = gracePeriodSeconds ?? o.spec?.terminationGracePeriodSeconds ?? 30;
+    if (isPod)
+      o.metadata.deletionGracePeriodSeconds =
+        gracePeriodSeconds ?? o.spec?.terminationGracePeriodSeconds ?? 30;
     o.metadata.resourceVersion = String(++this.rv);
     this.objects.set(this.key(rt.plural, ns, name), o);
     this.emit("MODIFIED", rt.plural, o);

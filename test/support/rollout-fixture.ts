@@ -21,7 +21,12 @@ export function deploy(sim: Sim, name: string, args: Partial<StatefulAppArgs> = 
   return sim.apply("statefulsets", "default", m.statefulSet);
 }
 
-export function inputsFor(sim: Sim, name: string, args: Partial<StatefulAppArgs> = {}, extra: Partial<RolloutInputs> = {}): RolloutInputs {
+export function inputsFor(
+  sim: Sim,
+  name: string,
+  args: Partial<StatefulAppArgs> = {},
+  extra: Partial<RolloutInputs> = {},
+): RolloutInputs {
   const s = appSpec(name, args);
   const m = statefulAppManifests(s);
   return {
