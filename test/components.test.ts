@@ -200,7 +200,11 @@ describe("rollout resources", () => {
     expect(watcher.immutable).toBe(
       'serviceName=ro-headless\npodManagementPolicy=OrderedReady\nselector={"app.kubernetes.io/name":"ro"}\nvolumeClaimTemplates[d]=1Gi (default class) ReadWriteOnce',
     );
-    expect(watcher.kubeconfig).toBe("apiVersion: v1\nkind: Config\n");
+    // Sent as a secret (the runtime's secret envelope), never as plain text.
+    expect(watcher.kubeconfig).toEqual({
+      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      value: "apiVersion: v1\nkind: Config\n",
+    });
     expect(app.rolloutWatcher).toBeDefined();
     expect(registered.find((r) => r.name === "ro-guard")!.inputs.role).toBe("guard");
     const set = registered.find(
