@@ -185,13 +185,14 @@ export class StatefulSetController {
     const replicas = set.spec.replicas ?? 1;
     const start = set.spec.ordinals?.start ?? 0;
     const condemned = ord < start || ord >= start + replicas;
-    // whenScaled=Delete: a condemned pod's claims become owned by the pod, and go with it.
+    // whenScaled=Delete: a condemned pod's claims become owned by the pod alone (upstream moves the
+    // reference from the set to the pod), and go with it.
     if (condemned && policy.whenScaled === "Delete")
       for (const t of set.spec.volumeClaimTemplates ?? []) {
         const claim = this.store.get("persistentvolumeclaims", ns, `${t.metadata.name}-${pod.metadata.name}`);
         if (claim && !claim.metadata.ownerReferences?.some((r) => r.uid === pod.metadata.uid)) {
           claim.metadata.ownerReferences = [
-            ...(claim.metadata.ownerReferences ?? []),
+            ...(claim.metadata.ownerReferences ?? []).filter((r) => r.uid !== set.metadata.uid),
             { apiVersion: "v1", kind: "Pod", name: pod.metadata.name, uid: pod.metadata.uid! },
           ];
           this.store.update(PVC, ns, claim);
@@ -256,7 +257,8 @@ export class StatefulSetController {
       if (strategy === "RollingUpdate") {
         for (const ord of [...want].reverse()) {
           if (ord < start + partition) break;
-          const pod = pods.get(ord)!;
+          const pod = pods.get(ord);
+          if (!pod) return;
           if (revisionOfPod(pod) === updateRevision) {
             if (!isHealthy(pod)) return; // wait for the replacement to be Ready
             continue;

@@ -448,6 +448,7 @@ export class ApiServer {
       sel(o.metadata.labels) &&
       (fieldName === undefined || o.metadata.name === fieldName);
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
+    res.flushHeaders();
     const send = (type: string, object: unknown) => {
       if (!res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
     };
