@@ -449,17 +449,19 @@ export class Kubelet {
     if (e.type !== "ADDED" || this.started.has(k)) return;
     this.started.add(k);
     const b = this.behavior(pod.metadata.name);
-    this.later(0, () => this.setState(pod, "Running", false));
-    if (b.crash) {
-      this.later(5, () => this.setState(pod, "Running", false, true));
-      return;
-    }
-    if (b.neverReady) return;
-    const readyAfter = b.readyAfterMs ?? this.defaults.readyAfterMs;
-    this.later(readyAfter, () => {
-      this.setState(pod, "Running", true);
-      if (b.unreadyAfterMs !== undefined)
-        this.later(b.unreadyAfterMs, () => this.setState(pod, "Running", false));
+    // Each transition is scheduled from the previous one, so they happen in order however busy the loop is.
+    this.later(0, () => {
+      this.setState(pod, "Running", false);
+      if (b.crash) {
+        this.later(5, () => this.setState(pod, "Running", false, true));
+        return;
+      }
+      if (b.neverReady) return;
+      this.later(b.readyAfterMs ?? this.defaults.readyAfterMs, () => {
+        this.setState(pod, "Running", true);
+        if (b.unreadyAfterMs !== undefined)
+          this.later(b.unreadyAfterMs, () => this.setState(pod, "Running", false));
+      });
     });
   }
 

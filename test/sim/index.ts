@@ -12,7 +12,11 @@ export { RESOURCES };
 
 /** mulberry32: a small seeded PRNG, so the same seed reproduces the same fault schedule. */
 export function prng(seed: number): () => number {
+  // Scramble the seed (murmur3's finalizer) so that nearby seeds give unrelated sequences.
   let a = seed >>> 0;
+  a = Math.imul(a ^ (a >>> 16), 0x85ebca6b);
+  a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35);
+  a = (a ^ (a >>> 16)) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
