@@ -1,7 +1,11 @@
 /** `npm run --silent bench -- <name>`: runs one benchmark; its last line of output is JSON. */
+import { benchRollout } from "./rollout";
 import { benchSdk } from "./sdk";
 
-const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = { sdk: benchSdk };
+const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
+  sdk: benchSdk,
+  rollout: benchRollout,
+};
 
 async function main(): Promise<number> {
   const name = process.argv[2];

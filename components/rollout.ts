@@ -16,6 +16,21 @@ const IMPL = `${__dirname}/../sdk/rollout/provider`;
 
 type Impl = typeof import("../sdk/rollout/provider");
 
+/**
+ * Loads the provider implementation in the process that runs the provider. Compiled JavaScript
+ * loads directly; TypeScript sources (this repository) are compiled on load with ts-node, which
+ * @pulumi/pulumi depends on: Pulumi's dynamic-provider host does not register a TypeScript loader.
+ */
+function loadImpl(): Impl {
+  try {
+    return require(IMPL) as Impl;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
+    require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
+    return require(IMPL) as Impl;
+  }
+}
+
 /** Inputs as the provider receives them: without the engine's `__provider`. */
 function clean(inputs: Record<string, unknown>): RolloutInputs {
   const { __provider: _, ...rest } = inputs;
@@ -51,7 +66,7 @@ export const guardProvider: pulumi.dynamic.ResourceProvider = {
     return { id: `${i.namespace}/${i.name}`, outs: i };
   },
   async update(_id, olds, news) {
-    const impl = require(IMPL) as Impl;
+    const impl = loadImpl();
     await impl.guardUpdate(clean(olds), clean(news));
     return { outs: clean(news) };
   },
@@ -63,19 +78,19 @@ export const watcherProvider: pulumi.dynamic.ResourceProvider = {
     return { changes: changed(olds, news, [...WATCHED, "kubeconfig", "context"]) };
   },
   async create(inputs) {
-    const impl = require(IMPL) as Impl;
+    const impl = loadImpl();
     const i = clean(inputs);
     const r = await impl.waitForRollout(i);
     return { id: `${i.namespace}/${i.name}`, outs: { ...i, readyPods: r.readyPods } };
   },
   async update(_id, olds, news) {
-    const impl = require(IMPL) as Impl;
+    const impl = loadImpl();
     const i = clean(news);
     const r = await impl.waitForRollout(i, console.log, clean(olds));
     return { outs: { ...i, readyPods: r.readyPods, keptClaims: r.keptClaims } };
   },
   async delete(_id, props) {
-    const impl = require(IMPL) as Impl;
+    const impl = loadImpl();
     await impl.teardown(clean(props));
   },
 };

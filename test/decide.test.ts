@@ -1,7 +1,14 @@
 /** The rollout decisions, directly and as properties over generated observations. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { claimsToDelete, type PodView, rolloutState, type SetView, scaleDownRefusal, teardownStep } from "../sdk/rollout/decide";
+import {
+  claimsToDelete,
+  type PodView,
+  rolloutState,
+  type SetView,
+  scaleDownRefusal,
+  teardownStep,
+} from "../sdk/rollout/decide";
 
 const pod = (ordinal: number, over: Partial<PodView> = {}): PodView => ({
   name: `s-${ordinal}`,
@@ -38,7 +45,9 @@ const arbPods = fc
   })
   .map(({ n, present, ready, terminating }) => ({
     n,
-    pods: present.flatMap((p, i) => (p ? [pod(i, { ready: ready[i]!, terminating: terminating[i]! && !ready[i] })] : [])),
+    pods: present.flatMap((p, i) =>
+      p ? [pod(i, { ready: ready[i]!, terminating: terminating[i]! && !ready[i] })] : [],
+    ),
   }));
 
 describe("scale-down guard", () => {
@@ -58,7 +67,8 @@ describe("scale-down guard", () => {
     fc.assert(
       fc.property(arbPods, ({ n, pods }) => {
         const healthy =
-          pods.every((p) => p.ordinal < n && p.ready && !p.terminating) && Array.from({ length: n }, (_, i) => i).every((i) => pods.some((p) => p.ordinal === i));
+          pods.every((p) => p.ordinal < n && p.ready && !p.terminating) &&
+          Array.from({ length: n }, (_, i) => i).every((i) => pods.some((p) => p.ordinal === i));
         expect(scaleDownRefusal("s", pods, n, 0, Math.max(0, n - 1)) === undefined).toBe(healthy);
       }),
     );
@@ -67,8 +77,13 @@ describe("scale-down guard", () => {
 
 describe("rollout state", () => {
   it("waits for the lowest ordinal that is not Ready, then for leftovers above the range", () => {
-    expect(rolloutState(set(), [pod(0), pod(1, { ready: false }), pod(2, { ready: false })]).waitingOn).toMatchObject({ ordinal: 1, reason: "not Ready" });
-    expect(rolloutState(set({ replicas: 2 }), [pod(0), pod(1), pod(2)]).waitingOn).toMatchObject({ ordinal: 2, reason: "still present above the new replica count" });
+    expect(
+      rolloutState(set(), [pod(0), pod(1, { ready: false }), pod(2, { ready: false })]).waitingOn,
+    ).toMatchObject({ ordinal: 1, reason: "not Ready" });
+    expect(rolloutState(set({ replicas: 2 }), [pod(0), pod(1), pod(2)]).waitingOn).toMatchObject({
+      ordinal: 2,
+      reason: "still present above the new replica count",
+    });
     expect(rolloutState(set(), [pod(0), pod(1), pod(2)]).done).toBe(true);
     expect(rolloutState(set({ observedGeneration: 0 }), [pod(0), pod(1), pod(2)]).done).toBe(false);
   });
@@ -76,7 +91,10 @@ describe("rollout state", () => {
   it("honours the partition: only ordinals at or above it must reach the update revision", () => {
     const pods = [pod(0, { revision: "s-old" }), pod(1, { revision: "s-old" }), pod(2)];
     expect(rolloutState(set({ partition: 2 }), pods).done).toBe(true);
-    expect(rolloutState(set({ partition: 1 }), pods).waitingOn).toMatchObject({ ordinal: 1, reason: "on revision s-old, waiting for s-new" });
+    expect(rolloutState(set({ partition: 1 }), pods).waitingOn).toMatchObject({
+      ordinal: 1,
+      reason: "on revision s-old, waiting for s-new",
+    });
     const onDelete = rolloutState(set({ updateStrategy: "OnDelete" }), pods);
     expect([onDelete.done, onDelete.stale]).toEqual([true, ["s-0", "s-1"]]);
   });

@@ -14,11 +14,13 @@
  *   peers to elect a leader. It also gains the client port.
  * - `pod.alpha.kubernetes.io/initialized` and `imagePullPolicy: Always` on a pinned tag are dropped.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { ZooKeeperEnsemble } from "../../components";
 
 export function zookeeper() {
   const zk = new ZooKeeperEnsemble("zk", {
-    replicas: 3,
+    // `pulumi config set replicas 5` scales the ensemble (the seed's 3 by default).
+    replicas: new pulumi.Config().getNumber("replicas") ?? 3,
     serviceName: "zk-headless",
     selectorLabels: { app: "zk" },
     heap: "2G",
@@ -31,7 +33,8 @@ export function zookeeper() {
     storageSize: "20Gi",
     resources: { requests: { memory: "4Gi", cpu: "1" } },
     antiAffinity: { type: "required", topology: "hostname" },
-    podDisruptionBudget: { name: "zk-budget", minAvailable: 2 },
+    // The seed's budget name; minAvailable is the quorum (2 of 3, 3 of 5).
+    podDisruptionBudget: { name: "zk-budget" },
   });
   return { connectString: zk.connectString, podFqdns: zk.podFqdns, claimNames: zk.claimNames };
 }

@@ -100,13 +100,13 @@ export class StatefulSetController {
     setImmediate(() => {
       this.pending = false;
       if (this.stopped) return;
-      for (const set of this.store.list("statefulsets")) this.reconcile(set);
+      for (const set of this.store.scan("statefulsets") as Obj[]) this.reconcile(structuredClone(set));
     });
   }
 
   private podsOf(set: Obj): Map<number, Obj> {
     const pods = new Map<number, Obj>();
-    for (const p of this.store.list("pods", set.metadata.namespace)) {
+    for (const p of this.store.scan("pods", set.metadata.namespace) as Obj[]) {
       if (controllerOf(p)?.uid !== set.metadata.uid) continue;
       const ord = ordinalOf(set.metadata.name, p.metadata.name);
       if (ord !== undefined) pods.set(ord, p);
@@ -331,8 +331,13 @@ export class GarbageCollector {
     this.unsubscribe();
   }
 
+  /** Objects in a foreground deletion, by uid: only these need work on every change. */
+  private readonly foreground = new Set<string>();
+
   private allObjects(): { rt: ResourceType; o: Obj }[] {
-    return RESOURCES.flatMap((rt) => this.store.list(rt.plural).map((o) => ({ rt, o })));
+    return RESOURCES.flatMap((rt) =>
+      (this.store.scan(rt.plural) as Obj[]).map((o) => ({ rt, o: structuredClone(o) })),
+    );
   }
 
   private onEvent(e: StoreEvent): void {
@@ -356,7 +361,15 @@ export class GarbageCollector {
       });
     }
     // Foreground: an owner marked for deletion with the foregroundDeletion finalizer.
-    if (e.type !== "DELETED" || e.resource === "pods") setImmediate(() => this.progressForeground());
+    const uid = e.object.metadata.uid!;
+    if (
+      e.type !== "DELETED" &&
+      e.object.metadata.deletionTimestamp &&
+      e.object.metadata.finalizers?.includes("foregroundDeletion")
+    )
+      this.foreground.add(uid);
+    else if (this.foreground.has(uid)) this.foreground.delete(uid);
+    if (this.foreground.size > 0) setImmediate(() => this.progressForeground());
   }
 
   private progressForeground(): void {
@@ -410,12 +423,22 @@ export class Kubelet {
     this.unsubscribe = store.subscribe((e) => this.onEvent(e));
   }
 
+  private stopped = false;
+
   stop(): void {
+    this.stopped = true;
     this.unsubscribe();
     for (const t of this.timers) clearTimeout(t);
   }
 
   private later(ms: number, fn: () => void): void {
+    if (ms <= 0) {
+      // Immediately after the current event, without a timer's 1 ms minimum.
+      setImmediate(() => {
+        if (!this.stopped) fn();
+      });
+      return;
+    }
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();

@@ -169,6 +169,14 @@ export class Store {
     return o;
   }
 
+  /** The stored objects themselves, for in-process controllers that only read (no copies: do not mutate). */
+  scan(resource: string, ns?: string): readonly Readonly<Obj>[] {
+    const prefix = ns === undefined ? `${resource}/` : `${resource}/${ns}/`;
+    const out: Obj[] = [];
+    for (const [k, o] of this.objects) if (k.startsWith(prefix)) out.push(o);
+    return out;
+  }
+
   list(resource: string, ns?: string): Obj[] {
     const prefix = ns === undefined ? `${resource}/` : `${resource}/${ns}/`;
     return [...this.objects.entries()].filter(([k]) => k.startsWith(prefix)).map(([, o]) => clone(o));

@@ -22,7 +22,7 @@ export function deploy(sim: Sim, name: string, args: Partial<StatefulAppArgs> = 
 }
 
 export function inputsFor(
-  sim: Sim,
+  sim: { kubeconfig(): string },
   name: string,
   args: Partial<StatefulAppArgs> = {},
   extra: Partial<RolloutInputs> = {},

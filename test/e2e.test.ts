@@ -1,0 +1,135 @@
+/**
+ * End to end: the `zookeeper` example program under mocks whose engine applies the Kubernetes
+ * objects to the simulator and calls the real rollout providers (test/support/engine.ts). The
+ * provider finds the cluster through the ambient KUBECONFIG, as it would on a user's machine.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runExample } from "../examples/catalog";
+import { RELEASED_FROM } from "../sdk/rollout/provider";
+import { Sim } from "./sim";
+import { Engine } from "./support/engine";
+
+let sim: Sim;
+let engine: Engine;
+let dir: string;
+const program = () => runExample("zookeeper");
+const podNames = () =>
+  sim
+    .pods()
+    .map((p) => p.metadata.name)
+    .sort();
+const claimNames = () =>
+  sim
+    .claims()
+    .map((c) => c.metadata.name)
+    .sort();
+
+beforeAll(async () => {
+  sim = await Sim.start({ readyAfterMs: 40 });
+  dir = mkdtempSync(join(tmpdir(), "e2e-"));
+  writeFileSync(join(dir, "kubeconfig"), sim.kubeconfig());
+  process.env.KUBECONFIG = join(dir, "kubeconfig");
+  engine = new Engine(sim);
+});
+
+afterAll(async () => {
+  await sim.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the zookeeper example through the rollout provider", () => {
+  it("up: 3 servers Ready in ordinal order, one progress line each", async () => {
+    await engine.up(program);
+    expect(engine.errors).toEqual([]);
+    expect(podNames()).toEqual(["zk-0", "zk-1", "zk-2"]);
+    expect(engine.log.filter((l) => / ready \(/.test(l)).map((l) => l.replace(/ after .*/, ""))).toEqual([
+      "zk-0 ready (1/3)",
+      "zk-1 ready (2/3)",
+      "zk-2 ready (3/3)",
+    ]);
+    const kinds = sim.store
+      .list("services")
+      .map((s) => s.metadata.name)
+      .sort();
+    expect(kinds).toEqual(["zk-client", "zk-headless"]);
+    expect(
+      (sim.store.get("configmaps", "default", "zk-config")?.data as Record<string, string>)["zoo.cfg"],
+    ).toContain("server.3=zk-2.zk-headless.default.svc.cluster.local:2888:3888");
+  });
+
+  it("scale to 5: the new servers come up in order (the server list changes, so the others roll)", async () => {
+    await engine.up(program, { replicas: "5" });
+    expect(engine.errors).toEqual([]);
+    expect(podNames()).toEqual(["zk-0", "zk-1", "zk-2", "zk-3", "zk-4"]);
+    // New pods first, in order; then the controller rolls the others from the highest ordinal down.
+    expect(engine.log.filter((l) => / ready \(/.test(l)).map((l) => l.replace(/ after .*/, ""))).toEqual([
+      "zk-3 ready (1/5)",
+      "zk-4 ready (2/5)",
+      "zk-2 ready (3/5)",
+      "zk-1 ready (4/5)",
+      "zk-0 ready (5/5)",
+    ]);
+    expect(sim.store.get("poddisruptionbudgets", "default", "zk-budget")?.spec.minAvailable).toBe(3);
+    // Every pod ends on the new configuration.
+    const set = sim.store.get("statefulsets", "default", "zk")!;
+    expect(
+      sim.pods().every((p) => p.metadata.labels!["controller-revision-hash"] === set.status.updateRevision),
+    ).toBe(true);
+  });
+
+  it("scale to 3 is refused while zk-4 is unhealthy, and nothing changes", async () => {
+    sim.kubelet.setReady("default", "zk-4", false);
+    const setBefore = sim.store.get("statefulsets", "default", "zk")!;
+    await engine.up(program, { replicas: "3" });
+    expect(engine.errors.map((e) => e.message)).toEqual([
+      [
+        'refusing to scale StatefulSet "zk" from 5 to 3: every pod must be Ready before a scale-down, and this one is not:',
+        "  - zk-4: phase Running, conditions ContainersReady=False, Ready=False, container running",
+        "Nothing was changed. Fix the pods (or wait for them) and run the update again.",
+      ].join("\n"),
+    ]);
+    const setAfter = sim.store.get("statefulsets", "default", "zk")!;
+    expect(setAfter.spec).toEqual(setBefore.spec);
+    expect(podNames()).toEqual(["zk-0", "zk-1", "zk-2", "zk-3", "zk-4"]);
+  });
+
+  it("scale to 3 is accepted once zk-4 is healthy: zk-4 then zk-3 go, their claims stay", async () => {
+    sim.kubelet.setReady("default", "zk-4", true);
+    await engine.up(program, { replicas: "3" });
+    expect(engine.errors).toEqual([]);
+    expect(podNames()).toEqual(["zk-0", "zk-1", "zk-2"]);
+    expect(engine.log).toContain("zk: claims of removed pods kept: datadir-zk-3, datadir-zk-4");
+    expect(claimNames()).toEqual([
+      "datadir-zk-0",
+      "datadir-zk-1",
+      "datadir-zk-2",
+      "datadir-zk-3",
+      "datadir-zk-4",
+    ]);
+  });
+
+  it("destroy: pods torn down 2, 1, 0; every object gone but the 5 claims, kept and marked", async () => {
+    await engine.destroy();
+    expect(engine.log.filter((l) => / gone /.test(l)).map((l) => l.replace(/ after .*/, ""))).toEqual([
+      "zk-2 gone (2 left)",
+      "zk-1 gone (1 left)",
+      "zk-0 gone (0 left)",
+    ]);
+    expect(podNames()).toEqual([]);
+    expect(sim.store.list("statefulsets")).toEqual([]);
+    expect(claimNames()).toEqual([
+      "datadir-zk-0",
+      "datadir-zk-1",
+      "datadir-zk-2",
+      "datadir-zk-3",
+      "datadir-zk-4",
+    ]);
+    expect(sim.claims().every((c) => c.metadata.annotations?.[RELEASED_FROM] === "default/zk")).toBe(true);
+    expect(engine.log.at(-1)).toMatch(
+      /^zk: kept 5 claims: datadir-zk-0, datadir-zk-1, datadir-zk-2, datadir-zk-3, datadir-zk-4/,
+    );
+  });
+});
