@@ -393,6 +393,16 @@ const cases: Case[] = [
   ],
   // ZooKeeper
   [
+    "upper-case ZooKeeper name",
+    () => new c.ZooKeeperEnsemble("ZK"),
+    `ZooKeeperEnsemble "ZK": name (from the component name) ("ZK") must consist of lower-case letters, digits and '-', and start and end with a letter or digit`,
+  ],
+  [
+    "rollout timeout of zero",
+    () => new c.StatefulApp("web", { ...base, rollout: { timeoutSeconds: 0 } }),
+    `${S}rollout.timeoutSeconds (0) must be an integer from 1 to 86400`,
+  ],
+  [
     "two ZooKeeper servers",
     () => new c.ZooKeeperEnsemble("zk", { replicas: 2 }),
     `${Z}replicas (2) must be 1 (standalone) or an integer from 3 to 255: two servers need both up for a quorum`,
