@@ -241,3 +241,21 @@ describe("destroy", () => {
     expect(podsWhenFirstClaimWent).toBe(0);
   });
 });
+
+describe("an API server that never answers", () => {
+  it("fails at the deadline saying what it could not read", async () => {
+    sim = await Sim.start();
+    deploy(sim, "web", { replicas: 1 });
+    sim.faults = () => [{ kind: "status", code: 503 }];
+    const started = Date.now();
+    const err = await waitForRollout(
+      inputsFor(sim, "web", { replicas: 1 }, { timeoutSeconds: 2 }),
+      () => {},
+    ).catch((e) => e);
+    expect(err.name).toBe("RolloutError");
+    expect(err.message).toMatch(
+      /^timed out after 2s: StatefulSet "default\/web" could not be read \(last error: .*503.*\)$/,
+    );
+    expect(Date.now() - started).toBeLessThan(3500);
+  });
+});

@@ -271,11 +271,12 @@ export class WatchedSet {
   /** Resolves on the next change, or after `ms`. */
   changed(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(done, Math.max(0, ms));
-      function done() {
+      const done = () => {
         clearTimeout(t);
+        this.waiters = this.waiters.filter((w) => w !== done);
         resolve();
-      }
+      };
+      const t = setTimeout(done, Math.max(0, ms));
       this.waiters.push(done);
     });
   }

@@ -228,7 +228,7 @@ export async function waitForRollout(
         }
       } else if (Date.now() > cluster.opts.deadline) {
         throw new RolloutError(
-          `timed out after ${inputs.timeoutSeconds}s: StatefulSet "${ns}/${inputs.name}" does not exist`,
+          `timed out after ${inputs.timeoutSeconds}s: StatefulSet "${ns}/${inputs.name}" ${sets.lastError ? `could not be read (last error: ${sets.lastError})` : "does not exist"}`,
         );
       }
       await Promise.race([
