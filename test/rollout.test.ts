@@ -259,3 +259,16 @@ describe("an API server that never answers", () => {
     expect(Date.now() - started).toBeLessThan(3500);
   });
 });
+
+describe("progress on long waits", () => {
+  it("says what it still waits for when nothing else happens", async () => {
+    sim = await Sim.start();
+    sim.behaviors.set("web-0", { readyAfterMs: 700 });
+    deploy(sim, "web", { replicas: 1 });
+    const { lines, log } = logger();
+    await waitForRollout(inputsFor(sim, "web", { replicas: 1 }), log, undefined, 200);
+    const beats = lines.filter((l) => l.includes("waiting for"));
+    expect(beats.length).toBeGreaterThanOrEqual(2);
+    expect(beats[0]).toMatch(/^web: 0\/1 ready after \d+s; waiting for web-0: not Ready$/);
+  });
+});

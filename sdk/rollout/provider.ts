@@ -142,8 +142,15 @@ export async function waitForRollout(
   inputs: RolloutInputs,
   log: Log = console.log,
   previous?: RolloutInputs,
+  /** How often to say what is still awaited when nothing else happens. */
+  heartbeatMs = 30_000,
 ): Promise<RolloutResult> {
   const started = Date.now();
+  let lastLine = started;
+  const say: Log = (line) => {
+    lastLine = Date.now();
+    log(line);
+  };
   const cluster = await connect(inputs, log);
   const ns = inputs.namespace;
   const sets = cluster.watch(stsPath(ns), { fieldSelector: `metadata.name=${inputs.name}` }, async () => {
@@ -182,7 +189,7 @@ export async function waitForRollout(
             ord >= previous.ordinalsStart + previous.replicas ||
             inputs.templateHash !== previous.templateHash
           )
-            log(
+            say(
               `${inputs.name}-${ord} ready (${announced.size}/${total}) after ${((Date.now() - started) / 1000).toFixed(1)}s`,
             );
         }
@@ -190,8 +197,14 @@ export async function waitForRollout(
         for (const name of seenLeaving)
           if (!pods.objects.has(name) && !gone.has(name)) {
             gone.add(name);
-            log(`${name} gone (scale-down to ${total})`);
+            say(`${name} gone (scale-down to ${total})`);
           }
+        if (!state.done && Date.now() - lastLine >= heartbeatMs) {
+          const w = state.waitingOn!;
+          say(
+            `${inputs.name}: ${state.ready.length}/${total} ready after ${((Date.now() - started) / 1000).toFixed(0)}s; waiting for ${inputs.name}-${w.ordinal}: ${w.reason}`,
+          );
+        }
         if (state.done) {
           const kept =
             previous && inputs.replicas < previous.replicas
@@ -202,12 +215,12 @@ export async function waitForRollout(
                   previous.replicas - inputs.replicas,
                 )
               : [];
-          if (kept.length > 0) log(`${inputs.name}: claims of removed pods kept: ${kept.join(", ")}`);
+          if (kept.length > 0) say(`${inputs.name}: claims of removed pods kept: ${kept.join(", ")}`);
           if (state.stale.length > 0)
-            log(
+            say(
               `${inputs.name}: updateStrategy OnDelete: ${state.stale.join(", ")} still run the old revision; delete them yourself to update them`,
             );
-          log(
+          say(
             `${inputs.name}: ${total}/${total} pods ready after ${((Date.now() - started) / 1000).toFixed(1)}s`,
           );
           return {
@@ -232,7 +245,7 @@ export async function waitForRollout(
         );
       }
       await Promise.race([
-        pods.changed(Math.min(1000, Math.max(0, cluster.remainingMs))),
+        pods.changed(Math.max(0, Math.min(1000, cluster.remainingMs, heartbeatMs - (Date.now() - lastLine)))),
         sets.changed(1000),
       ]);
     }
