@@ -3,7 +3,7 @@
  * StatefulSet a stable DNS name `<pod>.<service>.<namespace>.svc.<clusterDomain>`.
  */
 import { Problems } from "./errors";
-import { labelKeyError, labelValueError } from "./labels";
+import { labelKeyError, labelValueError, MANAGED_BY } from "./labels";
 import type { HeadlessServiceSpec, ServicePortSpec } from "./manifests/services";
 import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError, serviceDomain } from "./naming";
 
@@ -90,7 +90,7 @@ export function resolveHeadlessService(
   return {
     name,
     namespace,
-    labels: { ...args.labels, "app.kubernetes.io/managed-by": "pulumi-stateful" },
+    labels: { ...args.labels, ...MANAGED_BY },
     selector: { ...selector },
     ports,
     publishNotReadyAddresses: args.publishNotReadyAddresses ?? false,

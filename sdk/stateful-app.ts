@@ -5,7 +5,7 @@
  */
 import type { V1EnvVar, V1Probe } from "@kubernetes/client-node";
 import { Problems } from "./errors";
-import { labelKeyError, labelValueError } from "./labels";
+import { labelKeyError, labelValueError, MANAGED_BY } from "./labels";
 import { defaultLivenessProbe, defaultReadinessProbe } from "./manifests/probes";
 import {
   claimName,
@@ -618,7 +618,7 @@ export function resolveStatefulApp(
   const labels: Record<string, string> = {
     ...args.labels,
     ...selectorLabels,
-    "app.kubernetes.io/managed-by": "pulumi-stateful",
+    ...MANAGED_BY,
   };
 
   // Services

@@ -161,3 +161,14 @@ describe("claims", () => {
     );
   });
 });
+
+describe("retry backoff", () => {
+  it("doubles from 100 ms to a 2 s cap, and honours Retry-After", async () => {
+    const { backoffMs } = await import("../sdk/rollout/client");
+    expect([0, 1, 2, 3, 4, 5, 10].map((a) => backoffMs(a))).toEqual([100, 200, 400, 800, 1600, 2000, 2000]);
+    expect(backoffMs(0, "3")).toBe(3000);
+    expect(backoffMs(5, "0")).toBe(0);
+    expect(backoffMs(0, "120")).toBe(30_000);
+    expect(backoffMs(2, "soon")).toBe(400);
+  });
+});

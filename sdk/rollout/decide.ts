@@ -3,6 +3,7 @@
  * how far a rollout has got, what the next teardown step is, which claims may ever be deleted.
  * No I/O here; sdk/rollout/provider.ts feeds these from the cluster.
  */
+import { claimName, ordinalOf } from "../naming";
 
 /** What the provider needs to know of one pod. */
 export interface PodView {
@@ -38,8 +39,8 @@ export interface SetView {
 /** Converts a Kubernetes pod object into a PodView, or undefined when it is not one of the set's ordinals. */
 export function podView(setName: string, pod: any): PodView | undefined {
   const name: string = pod?.metadata?.name ?? "";
-  const m = /^(.*)-(0|[1-9][0-9]*)$/.exec(name);
-  if (!m || m[1] !== setName) return undefined;
+  const ordinal = ordinalOf(setName, name);
+  if (ordinal === undefined) return undefined;
   const conditions = (pod.status?.conditions ?? []).map((c: any) => ({
     type: c.type,
     status: c.status,
@@ -49,7 +50,7 @@ export function podView(setName: string, pod: any): PodView | undefined {
   const cs = pod.status?.containerStatuses?.[0];
   return {
     name,
-    ordinal: Number(m[2]),
+    ordinal,
     phase: pod.status?.phase ?? "Pending",
     ready: conditions.some(
       (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
@@ -222,5 +223,5 @@ export function claimNamesFor(
   start: number,
   count: number,
 ): string[] {
-  return templates.flatMap((t) => range(start, count).map((i) => `${t}-${setName}-${i}`));
+  return templates.flatMap((t) => range(start, count).map((i) => claimName(t, setName, i)));
 }
