@@ -16,13 +16,13 @@ it("runs the README's example program", async () => {
   expect(code).toContain('from "pulumi-stateful"');
   const file = join(dir, "program.ts");
   writeFileSync(file, code.replace('from "pulumi-stateful"', `from ${JSON.stringify(join(root, "index"))}`));
-  const mod = (await import(file)) as { brokers: string[] };
+  const mod = (await import(file)) as { nodes: string[] };
   await settled();
-  expect(mod.brokers).toEqual([0, 1, 2].map((i) => `kafka-${i}.kafka-headless.default.svc.cluster.local`));
-  const kafka = registered.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "kafka")!;
-  expect(kafka.inputs.spec.template.spec.containers[0].env).toEqual([
+  expect(mod.nodes).toEqual([0, 1, 2].map((i) => `solr-${i}.solr-headless.default.svc.cluster.local`));
+  const solr = registered.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "solr")!;
+  expect(solr.inputs.spec.template.spec.containers[0].env).toEqual([
     {
-      name: "ZOOKEEPER_CONNECT",
+      name: "ZK_HOST",
       value: [0, 1, 2].map((i) => `zk-${i}.zk-headless.default.svc.cluster.local:2181`).join(","),
     },
   ]);

@@ -272,3 +272,40 @@ describe("progress on long waits", () => {
     expect(beats[0]).toMatch(/^web: 0\/1 ready after \d+s; waiting for web-0: not Ready$/);
   });
 });
+
+describe("teardown details", () => {
+  it("keeps and marks only this set's claims, not those of a set whose name starts the same", async () => {
+    sim = await Sim.start();
+    deploy(sim, "web", { replicas: 1, selectorLabels: { tier: "web" } });
+    deploy(sim, "web-x", { replicas: 1, selectorLabels: { tier: "web" }, serviceName: "webx" });
+    await until(
+      "2 ready",
+      () =>
+        sim
+          .pods()
+          .filter((p) => p.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"))
+          .length === 2,
+    );
+    const { lines, log } = logger();
+    await teardown(inputsFor(sim, "web", { replicas: 1, selectorLabels: { tier: "web" } }), log, 50);
+    expect(
+      sim.store.get("persistentvolumeclaims", "default", "data-web-x-0")!.metadata.annotations?.[
+        RELEASED_FROM
+      ],
+    ).toBeUndefined();
+    expect(
+      sim.store.get("persistentvolumeclaims", "default", "data-web-0")!.metadata.annotations?.[RELEASED_FROM],
+    ).toBe("default/web");
+    expect(lines.at(-1)).toMatch(/^web: kept 1 claims: data-web-0 /);
+    expect(sim.pods().map((p) => p.metadata.name)).toEqual(["web-x-0"]);
+  });
+
+  it("says what it waits for while a pod takes long to go", async () => {
+    sim = await Sim.start({ graceMs: 400 });
+    deploy(sim, "web", { replicas: 1 });
+    await waitForRollout(inputsFor(sim, "web", { replicas: 1 }), () => {});
+    const { lines, log } = logger();
+    await teardown(inputsFor(sim, "web", { replicas: 1 }), log, 100);
+    expect(lines.some((l) => /^web: waiting for web-0: phase Running \(terminating\)/.test(l))).toBe(true);
+  });
+});

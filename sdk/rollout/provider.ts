@@ -4,6 +4,7 @@
  * ordered teardown that keeps claims. components/rollout.ts wires them into Pulumi dynamic
  * resources; tests call them directly against the simulator.
  */
+import { ordinalOf } from "../naming";
 import { Cluster, type Log, RolloutError } from "./client";
 import {
   claimNamesFor,
@@ -261,7 +262,11 @@ export async function waitForRollout(
  * `whenDeleted: "Delete"` and only once no pod is left (the Kubernetes garbage collector does it
  * for claims the set owns; the provider for claims the cluster did not give an owner).
  */
-export async function teardown(inputs: RolloutInputs, log: Log = console.log): Promise<RolloutResult> {
+export async function teardown(
+  inputs: RolloutInputs,
+  log: Log = console.log,
+  heartbeatMs = 30_000,
+): Promise<RolloutResult> {
   const cluster = await connect(inputs, log);
   const ns = inputs.namespace;
   const started = Date.now();
@@ -281,14 +286,22 @@ export async function teardown(inputs: RolloutInputs, log: Log = console.log): P
       if (step.scaleTo !== (set.spec?.replicas ?? 1)) await cluster.scale(ns, inputs.name, step.scaleTo);
       if (step.waitFor) {
         const name = step.waitFor;
+        let lastLine = Date.now();
         while (pods.objects.has(name)) {
+          if (Date.now() - lastLine >= heartbeatMs) {
+            const p = podView(inputs.name, pods.objects.get(name));
+            log(`${inputs.name}: waiting for ${p ? describePod(p) : name} to go`);
+            lastLine = Date.now();
+          }
           if (Date.now() > cluster.opts.deadline) {
             const p = podView(inputs.name, pods.objects.get(name));
             throw new RolloutError(
               `timed out after ${inputs.timeoutSeconds}s tearing down "${ns}/${inputs.name}": ${p ? describePod(p) : name} is still there. Claims were not touched.`,
             );
           }
-          await pods.changed(Math.min(1000, Math.max(0, cluster.remainingMs)));
+          await pods.changed(
+            Math.max(0, Math.min(1000, cluster.remainingMs, heartbeatMs - (Date.now() - lastLine))),
+          );
         }
         log(
           `${name} gone (${podsOf(inputs, pods.objects.values()).length} left) after ${((Date.now() - started) / 1000).toFixed(1)}s`,
@@ -298,7 +311,9 @@ export async function teardown(inputs: RolloutInputs, log: Log = console.log): P
   } finally {
     pods.stop();
   }
-  const prefixOk = (n: string) => inputs.claimTemplates.some((t) => n.startsWith(`${t}-${inputs.name}-`));
+  // Only `<template>-<set>-<ordinal>`: not the claims of another set whose name starts the same.
+  const prefixOk = (n: string) =>
+    inputs.claimTemplates.some((t) => ordinalOf(`${t}-${inputs.name}`, n) !== undefined);
   const claims = (await cluster.listClaims(ns, selectorString(inputs.selector)))
     .map((c) => c.metadata?.name ?? "")
     .filter(prefixOk)
