@@ -439,7 +439,8 @@ describe("StatefulSet controller", () => {
         updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 1 } },
       }),
     );
-    await until("3 ready", () => readyPods() === 3);
+    // The controller writes status just after the pods change: wait for the status, not the pods.
+    await until("3 ready in status", () => sim.store.get("statefulsets", "default", "r")?.status?.readyReplicas === 3);
     const before = sim.store.get("statefulsets", "default", "r")!;
     expect(before.status).toMatchObject({
       replicas: 3,
