@@ -440,7 +440,10 @@ describe("StatefulSet controller", () => {
       }),
     );
     // The controller writes status just after the pods change: wait for the status, not the pods.
-    await until("3 ready in status", () => sim.store.get("statefulsets", "default", "r")?.status?.readyReplicas === 3);
+    await until(
+      "3 ready in status",
+      () => sim.store.get("statefulsets", "default", "r")?.status?.readyReplicas === 3,
+    );
     const before = sim.store.get("statefulsets", "default", "r")!;
     expect(before.status).toMatchObject({
       replicas: 3,
