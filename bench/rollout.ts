@@ -14,9 +14,12 @@ const REPLICAS = 50;
 const READY_MS = 20;
 
 /** A simulator process and a way to ask it one thing at a time. */
+/** The simulator process's answers (bench/sim-process.ts). */
+type Reply = { deployed: number; requests: number; lastReadyAt: number };
+
 async function startSim(): Promise<{
   kubeconfig: string;
-  ask: (line: string) => Promise<any>;
+  ask: (line: string) => Promise<Reply>;
   stop: () => void;
 }> {
   const child = spawn(

@@ -193,10 +193,9 @@ describe("seeded fault schedules", () => {
     async () => {
       const seeds = ONLY !== undefined ? [ONLY] : Array.from({ length: RUNS }, (_, i) => i + 1);
       const outcomes = await pool(seeds, 8, runSchedule);
-      const byResult = outcomes.reduce<Record<string, number>>(
-        (m, o) => ({ ...m, [`${o.scenario}/${o.result}`]: (m[`${o.scenario}/${o.result}`] ?? 0) + 1 }),
-        {},
-      );
+      const byResult: Record<string, number> = {};
+      for (const o of outcomes)
+        byResult[`${o.scenario}/${o.result}`] = (byResult[`${o.scenario}/${o.result}`] ?? 0) + 1;
       console.log(
         `fault schedules: ${JSON.stringify(byResult)}; faults injected: ${outcomes.reduce((s, o) => s + o.faultsInjected, 0)}; slowest ${Math.max(...outcomes.map((o) => o.elapsedMs))} ms; latest past a deadline ${Math.max(...outcomes.map((o) => o.elapsedMs - o.timeoutS * 1000))} ms`,
       );

@@ -41,9 +41,11 @@ function errorCode(err: unknown): number | undefined {
   return typeof c === "number" ? c : undefined;
 }
 
+type ErrorLike = { code?: unknown; type?: unknown; message?: unknown; cause?: unknown };
+
 function isNetworkError(err: unknown): boolean {
-  let e: any = err;
-  for (let i = 0; e && i < 4; i++, e = e.cause) {
+  let e = err as ErrorLike | undefined;
+  for (let i = 0; e && i < 4; i++, e = e.cause as ErrorLike | undefined) {
     if (typeof e.code === "string" && NETWORK_CODES.has(e.code)) return true;
     if (e.type === "system" || /socket hang up|ECONNREFUSED|ECONNRESET|network/i.test(String(e.message)))
       return true;
@@ -209,12 +211,12 @@ export class Cluster {
   }
 
   /** A watched, always-current view of the objects at `path` matching the query. */
-  watch(
+  watch<T extends KubeObject>(
     path: string,
     query: Record<string, string>,
-    listFn: () => Promise<{ items: any[]; metadata?: { resourceVersion?: string } }>,
-  ): WatchedSet {
-    return new WatchedSet(this, path, query, listFn);
+    listFn: () => Promise<KubeList<T>>,
+  ): WatchedSet<T> {
+    return new WatchedSet<T>(this, path, query, listFn);
   }
 
   newWatch(): K8s.Watch {
@@ -226,8 +228,12 @@ export class Cluster {
  * Objects kept current by list + watch. A dropped stream resumes from the last resourceVersion; an
  * ERROR 410 (or a failed resume) re-lists; a watchdog restarts a stream that has gone quiet.
  */
-export class WatchedSet {
-  readonly objects = new Map<string, any>();
+/** What a watched object must have. */
+export type KubeObject = { metadata?: { name?: string; resourceVersion?: string } };
+export type KubeList<T> = { items: T[]; metadata?: { resourceVersion?: string } };
+
+export class WatchedSet<T extends KubeObject> {
+  readonly objects = new Map<string, T>();
   private rv?: string;
   private abort?: AbortController;
   private stopped = false;
@@ -244,7 +250,7 @@ export class WatchedSet {
     private readonly cluster: Cluster,
     private readonly path: string,
     private readonly query: Record<string, string>,
-    private readonly listFn: () => Promise<{ items: any[]; metadata?: { resourceVersion?: string } }>,
+    private readonly listFn: () => Promise<KubeList<T>>,
     private readonly quietMs = 30_000,
   ) {}
 
@@ -294,7 +300,7 @@ export class WatchedSet {
         const list = await this.cluster.retry(`listing ${this.path}`, this.listFn);
         this.restarts++;
         this.objects.clear();
-        for (const o of list.items) this.objects.set(o.metadata.name, o);
+        for (const o of list.items) this.objects.set(o.metadata?.name ?? "", o);
         this.rv = list.metadata?.resourceVersion;
         this.relist = false;
         this.notify();
@@ -328,7 +334,7 @@ export class WatchedSet {
       controller = await w.watch(
         this.path,
         { ...this.query, allowWatchBookmarks: "true", ...(this.rv ? { resourceVersion: this.rv } : {}) },
-        (type: string, obj: any) => {
+        (type: string, obj: T & { code?: number; message?: string }) => {
           this.lastActivity = Date.now();
           this.failures = 0;
           if (type === "ERROR") {
@@ -340,8 +346,8 @@ export class WatchedSet {
           const rv = obj?.metadata?.resourceVersion;
           if (rv) this.rv = rv;
           if (type === "BOOKMARK") return;
-          if (type === "DELETED") this.objects.delete(obj.metadata.name);
-          else this.objects.set(obj.metadata.name, obj);
+          if (type === "DELETED") this.objects.delete(obj.metadata?.name ?? "");
+          else this.objects.set(obj.metadata?.name ?? "", obj);
           this.notify();
         },
         end,

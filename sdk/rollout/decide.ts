@@ -3,6 +3,7 @@
  * how far a rollout has got, what the next teardown step is, which claims may ever be deleted.
  * No I/O here; sdk/rollout/provider.ts feeds these from the cluster.
  */
+import type { V1ContainerState, V1Pod } from "@kubernetes/client-node";
 import { claimName, ordinalOf } from "../naming";
 
 /** What the provider needs to know of one pod. */
@@ -37,11 +38,11 @@ export interface SetView {
 }
 
 /** Converts a Kubernetes pod object into a PodView, or undefined when it is not one of the set's ordinals. */
-export function podView(setName: string, pod: any): PodView | undefined {
-  const name: string = pod?.metadata?.name ?? "";
+export function podView(setName: string, pod: V1Pod | undefined): PodView | undefined {
+  const name = pod?.metadata?.name ?? "";
   const ordinal = ordinalOf(setName, name);
-  if (ordinal === undefined) return undefined;
-  const conditions = (pod.status?.conditions ?? []).map((c: any) => ({
+  if (!pod || ordinal === undefined) return undefined;
+  const conditions = (pod.status?.conditions ?? []).map((c) => ({
     type: c.type,
     status: c.status,
     ...(c.reason ? { reason: c.reason } : {}),
@@ -52,9 +53,7 @@ export function podView(setName: string, pod: any): PodView | undefined {
     name,
     ordinal,
     phase: pod.status?.phase ?? "Pending",
-    ready: conditions.some(
-      (c: { type: string; status: string }) => c.type === "Ready" && c.status === "True",
-    ),
+    ready: conditions.some((c) => c.type === "Ready" && c.status === "True"),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
     revision: pod.metadata?.labels?.["controller-revision-hash"],
     conditions,
@@ -64,7 +63,7 @@ export function podView(setName: string, pod: any): PodView | undefined {
   };
 }
 
-function describeState(s: any): string | undefined {
+function describeState(s: V1ContainerState | undefined): string | undefined {
   if (!s) return undefined;
   if (s.running) return "running";
   if (s.waiting) return `waiting (${[s.waiting.reason, s.waiting.message].filter(Boolean).join(": ")})`;

@@ -4,6 +4,7 @@
  * ordered teardown that keeps claims. components/rollout.ts wires them into Pulumi dynamic
  * resources; tests call them directly against the simulator.
  */
+import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { ordinalOf } from "../naming";
 import { Cluster, type Log, RolloutError } from "./client";
 import {
@@ -75,14 +76,16 @@ function connect(i: RolloutInputs, log: Log): Promise<Cluster> {
   });
 }
 
-function setView(i: RolloutInputs, set: any): SetView {
+function setView(i: RolloutInputs, set: V1StatefulSet): SetView {
   return {
     name: i.name,
     replicas: set.spec?.replicas ?? 1,
     ordinalsStart: set.spec?.ordinals?.start ?? 0,
-    updateStrategy: set.spec?.updateStrategy?.type ?? "RollingUpdate",
+    updateStrategy:
+      (set.spec?.updateStrategy?.type as SetView["updateStrategy"] | undefined) ?? "RollingUpdate",
     partition: set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0,
-    podManagementPolicy: set.spec?.podManagementPolicy ?? "OrderedReady",
+    podManagementPolicy:
+      (set.spec?.podManagementPolicy as SetView["podManagementPolicy"] | undefined) ?? "OrderedReady",
     generation: set.metadata?.generation ?? 0,
     observedGeneration: set.status?.observedGeneration ?? 0,
     updateRevision: set.status?.updateRevision,
@@ -90,7 +93,7 @@ function setView(i: RolloutInputs, set: any): SetView {
   };
 }
 
-function podsOf(i: RolloutInputs, objects: Iterable<any>): PodView[] {
+function podsOf(i: RolloutInputs, objects: Iterable<V1Pod>): PodView[] {
   return [...objects].map((o) => podView(i.name, o)).filter((p): p is PodView => p !== undefined);
 }
 
