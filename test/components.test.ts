@@ -3,7 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { statefulAppManifests } from "../sdk/manifests";
 import { resolveStatefulApp } from "../sdk/stateful-app";
-import { installMocks, outputValue, registered, settled } from "./support/mocks";
+import { installMocks, outputValue, registered, SECRET_SIG, settled } from "./support/mocks";
 
 type Components = typeof import("../components");
 let c: Components;
@@ -202,7 +202,7 @@ describe("rollout resources", () => {
     );
     // Sent as a secret (the runtime's secret envelope), never as plain text.
     expect(watcher.kubeconfig).toEqual({
-      "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+      [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270",
       value: "apiVersion: v1\nkind: Config\n",
     });
     expect(app.rolloutWatcher).toBeDefined();

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sim, until } from "./sim";
-import { installMocks, registered, settled } from "./support/mocks";
+import { installMocks, registered, reveal, settled } from "./support/mocks";
 
 const run = promisify(execFile);
 const root = join(__dirname, "..");
@@ -65,15 +65,6 @@ function split(ok: boolean, stdout: string) {
     out: stdout.slice(at + "\n@@RESULT@@".length),
     log: stdout.slice(0, at).split("\n").filter(Boolean),
   };
-}
-
-function reveal(v: any): any {
-  if (Array.isArray(v)) return v.map(reveal);
-  if (v && typeof v === "object") {
-    if ("4dabf18193072939515e22adb298388d" in v) return reveal(v.value);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
-  }
-  return v;
 }
 
 beforeAll(async () => {

@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { guardProvider, watcherProvider } from "../../components/rollout";
 import type { Sim } from "../sim";
+import { reveal } from "./mocks";
 
 const PLURAL: Record<string, string> = {
   "kubernetes:core/v1:Service": "services",
@@ -22,16 +23,6 @@ interface StateEntry {
   id: string;
   outputs: Record<string, any>;
   order: number;
-}
-
-/** Unwraps the runtime's secret envelopes, as the engine does before calling a provider. */
-function reveal(v: any): any {
-  if (Array.isArray(v)) return v.map(reveal);
-  if (v && typeof v === "object") {
-    if ("4dabf18193072939515e22adb298388d" in v) return reveal(v.value);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
-  }
-  return v;
 }
 
 export class Engine {

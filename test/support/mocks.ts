@@ -39,3 +39,16 @@ export async function settled(): Promise<void> {
   const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
   await settings.waitForRPCs();
 }
+
+/** The key the runtime marks secret values with when it serializes them. */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Unwraps the runtime's secret envelopes, as the engine does before calling a provider. */
+export function reveal(v: any): any {
+  if (Array.isArray(v)) return v.map(reveal);
+  if (v && typeof v === "object") {
+    if (SECRET_SIG in v) return reveal(v.value);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  }
+  return v;
+}
