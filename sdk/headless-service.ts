@@ -2,8 +2,10 @@
  * `HeadlessServiceArgs` and their checks: the governing Service that gives each pod of a
  * StatefulSet a stable DNS name `<pod>.<service>.<namespace>.svc.<clusterDomain>`.
  */
+
+import { checkLabels, isInt } from "./checks";
 import { Problems } from "./errors";
-import { labelKeyError, labelValueError, MANAGED_BY } from "./labels";
+import { MANAGED_BY } from "./labels";
 import type { HeadlessServiceSpec, ServicePortSpec } from "./manifests/services";
 import { dns1035LabelError, dns1123LabelError, dns1123SubdomainError, serviceDomain } from "./naming";
 
@@ -57,16 +59,8 @@ export function resolveHeadlessService(
       selector,
       "must hold at least one label, or the Service would govern every pod in the namespace",
     );
-  for (const [field, labels] of [
-    ["selector", selector],
-    ["labels", args.labels ?? {}],
-  ] as const)
-    for (const [k, v] of Object.entries(labels)) {
-      const ke = labelKeyError(k);
-      if (ke) p.add(`${field} key`, k, ke);
-      const ve = labelValueError(v);
-      if (ve) p.add(`${field}[${JSON.stringify(k)}]`, v, ve);
-    }
+  checkLabels(p, "selector", selector);
+  checkLabels(p, "labels", args.labels);
   const seen = new Set<string>();
   const ports: ServicePortSpec[] = (args.ports ?? []).map((port, i) => {
     const pe = dns1123LabelError(port.name ?? "");
@@ -74,7 +68,7 @@ export function resolveHeadlessService(
       p.add(`ports[${i}].name`, port.name, "must be an IANA service name of at most 15 characters");
     if (seen.has(port.name)) p.add(`ports[${i}].name`, port.name, "duplicates another port's name");
     seen.add(port.name);
-    if (!Number.isInteger(port.port) || port.port < 1 || port.port > 65535)
+    if (!isInt(port.port, 1, 65535))
       p.add(`ports[${i}].port`, port.port, "must be an integer from 1 to 65535");
     return {
       name: port.name,

@@ -4,8 +4,9 @@
  * claim names). Everything here is plain data: no Pulumi, no I/O.
  */
 import type { V1EnvVar, V1Probe } from "@kubernetes/client-node";
+import { checkLabels, isInt, portNameError } from "./checks";
 import { Problems } from "./errors";
-import { labelKeyError, labelValueError, MANAGED_BY } from "./labels";
+import { labelKeyError, MANAGED_BY } from "./labels";
 import { defaultLivenessProbe, defaultReadinessProbe } from "./manifests/probes";
 import {
   claimName,
@@ -300,22 +301,8 @@ export interface StatefulAppSpec {
   readonly serviceDomain: string;
 }
 
-const IANA_SVC_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const PERCENT = /^(100|[1-9]?[0-9])%$/;
-
-function isInt(v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number {
-  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
-}
-
-function checkLabels(p: Problems, field: string, labels: Record<string, string> | undefined): void {
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    const keyError = labelKeyError(k);
-    if (keyError) p.add(`${field} key`, k, keyError);
-    const valueError = typeof v === "string" ? labelValueError(v) : "must be a string";
-    if (valueError) p.add(`${field}[${JSON.stringify(k)}]`, v, valueError);
-  }
-}
 
 function checkAbsolutePath(p: Problems, field: string, path: unknown): void {
   if (typeof path !== "string" || !path.startsWith("/"))
@@ -499,18 +486,8 @@ export function resolveStatefulApp(
   // Ports
   const ports = (args.ports ?? []).map((port, i) => {
     const f = `ports[${i}]`;
-    if (
-      typeof port.name !== "string" ||
-      port.name.length > 15 ||
-      !IANA_SVC_NAME.test(port.name) ||
-      !/[a-z]/.test(port.name) ||
-      port.name.includes("--")
-    )
-      p.add(
-        `${f}.name`,
-        port.name,
-        "must be an IANA service name: 1-15 lower-case letters, digits and single '-', with at least one letter",
-      );
+    const portError = portNameError(port.name);
+    if (portError) p.add(`${f}.name`, port.name, portError);
     if (!isInt(port.containerPort, 1, 65535))
       p.add(`${f}.containerPort`, port.containerPort, "must be an integer from 1 to 65535");
     if (port.servicePort !== undefined && !isInt(port.servicePort, 1, 65535))

@@ -2,6 +2,7 @@
  * `ZooKeeperEnsembleArgs`: typed ZooKeeper settings, checked, and turned into the `StatefulAppArgs`
  * of a working ensemble (configuration, ids from ordinals, quorum-keeping budget, probes).
  */
+import { isInt } from "../checks";
 import { Problems, StatefulArgsError } from "../errors";
 import { execProbe } from "../manifests/probes";
 import { dns1123LabelError, ordinals, podFqdn } from "../naming";
@@ -134,10 +135,6 @@ export interface ZooKeeperSpec {
   readonly quorum: number;
   readonly heapMiB: number;
   readonly clientPort: number;
-}
-
-function isInt(v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number {
-  return typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
 }
 
 /** Checks the ZooKeeper settings, then the StatefulApp they make; every problem is reported at once. */
