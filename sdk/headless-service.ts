@@ -3,7 +3,7 @@
  * StatefulSet a stable DNS name `<pod>.<service>.<namespace>.svc.<clusterDomain>`.
  */
 
-import { checkLabels, isInt } from "./checks";
+import { checkLabels, isInt, portNameError } from "./checks";
 import { Problems } from "./errors";
 import { MANAGED_BY } from "./labels";
 import type { HeadlessServiceSpec, ServicePortSpec } from "./manifests/services";
@@ -63,9 +63,8 @@ export function resolveHeadlessService(
   checkLabels(p, "labels", args.labels);
   const seen = new Set<string>();
   const ports: ServicePortSpec[] = (args.ports ?? []).map((port, i) => {
-    const pe = dns1123LabelError(port.name ?? "");
-    if (pe || port.name.length > 15)
-      p.add(`ports[${i}].name`, port.name, "must be an IANA service name of at most 15 characters");
+    const pe = portNameError(port.name);
+    if (pe) p.add(`ports[${i}].name`, port.name, pe);
     if (seen.has(port.name)) p.add(`ports[${i}].name`, port.name, "duplicates another port's name");
     seen.add(port.name);
     if (!isInt(port.port, 1, 65535))

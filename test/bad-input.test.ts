@@ -391,6 +391,11 @@ const cases: Case[] = [
     () => new c.HeadlessService("hs", { selector: { app: "x" }, ports: [{ name: "web", port: 0 }] }),
     `${H}ports[0].port (0) must be an integer from 1 to 65535`,
   ],
+  [
+    "headless Service port named by a number",
+    () => new c.HeadlessService("hs", { selector: { app: "x" }, ports: [{ name: "8080", port: 8080 }] }),
+    `${H}ports[0].name ("8080") must be an IANA service name: 1-15 lower-case letters, digits and single '-', with at least one letter`,
+  ],
   // ZooKeeper
   [
     "upper-case ZooKeeper name",
