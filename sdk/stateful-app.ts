@@ -443,6 +443,10 @@ export function resolveStatefulApp(
       `must be at most ${MAX_STATEFULSET_NAME_LENGTH} characters (has ${name.length}): pods get a label "<name>-<revision hash>" that must fit 63`,
     );
 
+  // Names built from an invalid set name (`<name>-headless`, `<name>-pdb`...) would only repeat
+  // the name's problem: they are checked once the name is right.
+  const derivedFromBadName = (v: string) => nameError !== undefined && v.startsWith(`${name}-`);
+
   const namespace = args.namespace ?? "default";
   const nsError = dns1123LabelError(namespace);
   if (nsError) p.add("namespace", namespace, nsError);
@@ -621,8 +625,7 @@ export function resolveStatefulApp(
         svc.selector,
         `must select this set's pods, whose labels are ${JSON.stringify(labels)}`,
       );
-  } else if (args.serviceName !== undefined || !nameError) {
-    // A service name derived from an invalid set name would only repeat the name's problem.
+  } else if (!derivedFromBadName(serviceName)) {
     const e = dns1035LabelError(serviceName);
     if (e)
       p.add(args.serviceName === undefined ? "serviceName (from the name)" : "serviceName", serviceName, e);
@@ -631,7 +634,7 @@ export function resolveStatefulApp(
   if (args.clientService) {
     const cs = args.clientService === true ? {} : args.clientService;
     const csName = cs.name ?? name;
-    const e = dns1035LabelError(csName);
+    const e = derivedFromBadName(csName) ? undefined : dns1035LabelError(csName);
     if (e) p.add("clientService.name", csName, e);
     if (csName === serviceName)
       p.add("clientService.name", csName, "must differ from the headless Service's name");
@@ -647,7 +650,7 @@ export function resolveStatefulApp(
   if (args.podDisruptionBudget) {
     checkDisruptionBudget(p, "podDisruptionBudget", args.podDisruptionBudget, replicasOk ? replicas : 0);
     const pdbName = args.podDisruptionBudget.name ?? `${name}-pdb`;
-    const e = dns1123SubdomainError(pdbName);
+    const e = derivedFromBadName(pdbName) ? undefined : dns1123SubdomainError(pdbName);
     if (e) p.add("podDisruptionBudget.name", pdbName, e);
     podDisruptionBudget = { ...args.podDisruptionBudget, name: pdbName };
   }

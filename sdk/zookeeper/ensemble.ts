@@ -341,20 +341,10 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
   } catch (e) {
     if (!(e instanceof StatefulArgsError)) throw e;
     const portsReported = ["clientPort", "serverPort", "electionPort"].some((f) => p.reported(f));
-    // Names derived from an invalid name would only repeat the name's problem.
-    const nameBad = e.problems.some((x) => x.field.startsWith("name"));
-    const derived = [
-      ...(args.serviceName === undefined ? ["serviceName"] : []),
-      "clientService.name",
-      ...(args.podDisruptionBudget && args.podDisruptionBudget.name !== undefined
-        ? []
-        : ["podDisruptionBudget.name"]),
-    ];
     for (const problem of e.problems) {
       // Skip what the ZooKeeper checks above already said in ZooKeeper's terms.
       const root = problem.field.split(/[.[]/)[0]!;
       if (p.reported(root) || (root === "ports" && portsReported)) continue;
-      if (nameBad && derived.includes(problem.field)) continue;
       p.add(problem.field, problem.value, problem.fix);
     }
   }
