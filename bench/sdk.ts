@@ -33,12 +33,12 @@ export async function benchSdk(): Promise<Record<string, number>> {
   );
   const { ZooKeeperEnsemble } = await import("../components");
   const { rawZooKeeper } = await import("./raw-zookeeper");
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  const { settled } = await import("../sdk/render");
 
   async function time(build: (name: string) => void, round: number, prefix: string): Promise<number> {
     const start = performance.now();
     for (let i = 0; i < APPS; i++) build(`${prefix}${round}x${i}`);
-    await settings.waitForRPCs();
+    await settled();
     return performance.now() - start;
   }
 

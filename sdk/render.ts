@@ -18,6 +18,16 @@ export interface RenderedObject {
   };
 }
 
+/**
+ * Resolves once every resource registered so far has settled. Registrations are asynchronous; this
+ * waits for the runtime's RPC queue to drain with `waitForRPCs`, which the SDK uses at program exit
+ * but does not export publicly (docs/decisions.md). The one place the project touches it.
+ */
+export async function settled(): Promise<void> {
+  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+  await settings.waitForRPCs();
+}
+
 /** Kinds in the order a cluster needs them: what others reference comes first. */
 const KIND_ORDER = [
   "Namespace",
@@ -100,9 +110,7 @@ export async function renderProgram(
   for (const [key, value] of Object.entries(options.config ?? {}))
     pulumi.runtime.setConfig(key.includes(":") ? key : `${project}:${key}`, value);
   await program();
-  // Registrations are asynchronous; wait for the runtime's RPC queue to drain.
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  await settings.waitForRPCs();
+  await settled();
   return dependencyOrder(recorded);
 }
 

@@ -8,7 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { guardProvider, watcherProvider } from "../../components/rollout";
 import type { Sim } from "../sim";
-import { reveal } from "./mocks";
+import { reveal, settled } from "./mocks";
 
 const PLURAL: Record<string, string> = {
   "kubernetes:core/v1:Service": "services",
@@ -95,8 +95,7 @@ export class Engine {
       );
       for (const [k, v] of Object.entries(config)) pulumi.runtime.setConfig(`pulumi-stateful:${k}`, v);
       await program();
-      const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-      await settings.waitForRPCs();
+      await settled();
     } finally {
       console.log = origLog;
     }
