@@ -81,7 +81,7 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       this.configMap = new k8s.core.v1.ConfigMap(`${name}-config`, configMapArgs(m.configMap), child);
     const rollout = spec.rollout
       ? {
-          ...rolloutInputs(spec),
+          ...rolloutInputs(spec, m.statefulSet.spec!.template),
           ...(kubeconfig !== undefined ? { kubeconfig: pulumi.secret(kubeconfig) } : {}),
         }
       : undefined;
@@ -121,6 +121,16 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
   }
 }
 
+/** Separates the credentials (an Input) from the plain rollout options the sdk checks. */
+export function splitRollout(rollout: false | RolloutOptions | undefined): {
+  options: SdkArgs["rollout"];
+  kubeconfig?: pulumi.Input<string>;
+} {
+  if (rollout === false) return { options: false };
+  const { kubeconfig, ...options } = rollout ?? {};
+  return { options, kubeconfig };
+}
+
 /** Resolves the adopted Service reference for the sdk's checks. */
 export function adoptedRef(svc: HeadlessService | undefined): SdkArgs["adoptService"] {
   return svc
@@ -141,11 +151,11 @@ export function adoptedRef(svc: HeadlessService | undefined): SdkArgs["adoptServ
 export class StatefulApp extends StatefulAppBase {
   constructor(name: string, args: StatefulAppArgs, opts?: pulumi.ComponentResourceOptions) {
     const { headlessService, rollout, ...rest } = args ?? ({} as StatefulAppArgs);
-    const { kubeconfig, ...rolloutRest } = rollout || {};
+    const { options, kubeconfig } = splitRollout(rollout);
     const spec = resolveStatefulApp(name, {
       ...rest,
       adoptService: adoptedRef(headlessService),
-      rollout: rollout === false ? false : rolloutRest,
+      rollout: options,
     });
     super("stateful:index:StatefulApp", name, spec, headlessService, {}, opts, kubeconfig);
   }

@@ -1,6 +1,5 @@
 /** The rollout resources' inputs, derived from a resolved StatefulApp spec (pure). */
 import { configHash } from "../manifests/config-map";
-import { statefulSetManifest } from "../manifests/statefulset";
 import type { StatefulAppSpec } from "../stateful-app";
 import type { RolloutInputs } from "./provider";
 
@@ -17,7 +16,8 @@ export function immutableFingerprint(s: StatefulAppSpec): string {
   ].join("\n");
 }
 
-export function rolloutInputs(s: StatefulAppSpec): Omit<RolloutInputs, "kubeconfig"> {
+/** `podTemplate` is the StatefulSet's `spec.template` as built: its hash marks a rolling update to wait for. */
+export function rolloutInputs(s: StatefulAppSpec, podTemplate: unknown): Omit<RolloutInputs, "kubeconfig"> {
   const r = s.rollout!;
   return {
     namespace: s.namespace,
@@ -31,7 +31,7 @@ export function rolloutInputs(s: StatefulAppSpec): Omit<RolloutInputs, "kubeconf
     claimTemplates: s.volumes.map((v) => v.name),
     selector: { ...s.selectorLabels },
     timeoutSeconds: r.timeoutSeconds,
-    templateHash: configHash({ template: JSON.stringify(statefulSetManifest(s).spec!.template) }),
+    templateHash: configHash({ template: JSON.stringify(podTemplate) }),
     immutable: immutableFingerprint(s),
     allowReplacement: r.allowReplacement,
     ...(r.context !== undefined ? { context: r.context } : {}),

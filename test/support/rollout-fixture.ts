@@ -29,5 +29,7 @@ export function inputsFor(
   args: Partial<StatefulAppArgs> = {},
   extra: Partial<RolloutInputs> = {},
 ): RolloutInputs {
-  return { ...rolloutInputs(appSpec(name, args)), kubeconfig: sim.kubeconfig(), ...extra };
+  const spec = appSpec(name, args);
+  const template = statefulAppManifests(spec).statefulSet.spec!.template;
+  return { ...rolloutInputs(spec, template), kubeconfig: sim.kubeconfig(), ...extra };
 }
