@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { resolveZooKeeper, type ZooKeeperEnsembleArgs as SdkArgs } from "../sdk/zookeeper/ensemble";
-import { type RolloutOptions, StatefulAppBase } from "./stateful-app";
+import { type RolloutOptions, StatefulAppBase, splitRollout } from "./stateful-app";
 
 export interface ZooKeeperEnsembleArgs extends Omit<SdkArgs, "rollout"> {
   /** Ordered rollout, as for StatefulApp. @default { timeoutSeconds: 600 } */
@@ -19,7 +19,9 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
   readonly quorum: number;
 
   constructor(name: string, args: ZooKeeperEnsembleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-    const zk = resolveZooKeeper(name, args);
+    const { rollout, ...rest } = args;
+    const { options, kubeconfig } = splitRollout(rollout);
+    const zk = resolveZooKeeper(name, { ...rest, rollout: options });
     super(
       "stateful:index:ZooKeeperEnsemble",
       name,
@@ -27,6 +29,7 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
       undefined,
       { connectString: zk.connectString, quorum: zk.quorum },
       opts,
+      kubeconfig,
     );
     this.connectString = zk.connectString;
     this.quorum = zk.quorum;

@@ -252,6 +252,19 @@ describe("ZooKeeperEnsemble", () => {
     ]);
   });
 
+  it("passes rollout.kubeconfig to its rollout resources, as a secret", async () => {
+    new c.ZooKeeperEnsemble("zkcreds", { rollout: { timeoutSeconds: 90, kubeconfig: "kind: Config\n" } });
+    await settled();
+    for (const n of ["zkcreds-guard", "zkcreds-rollout"]) {
+      const inputs = registered.find((r) => r.name === n)!.inputs;
+      expect(inputs.kubeconfig).toEqual({
+        [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270",
+        value: "kind: Config\n",
+      });
+      expect(inputs.timeoutSeconds).toBe(90);
+    }
+  });
+
   it("runs a single server standalone, without a budget", async () => {
     const zk = new c.ZooKeeperEnsemble("solo", { replicas: 1 });
     await settled();
