@@ -22,7 +22,6 @@ interface Outcome {
   message?: string;
   elapsedMs: number;
   violations: string[];
-  requests: number;
   faultsInjected: number;
   timeoutS: number;
 }
@@ -65,12 +64,11 @@ async function runSchedule(seed: number): Promise<Outcome> {
   });
   let started = Date.now();
   let inputs = inputsFor(sim, "app", { replicas: 3 }, { timeoutSeconds: TIMEOUT_S });
-  let outcome: Omit<Outcome, "elapsedMs" | "violations" | "requests" | "faultsInjected" | "timeoutS"> = {
+  let outcome: Omit<Outcome, "elapsedMs" | "violations" | "faultsInjected" | "timeoutS"> = {
     seed,
     scenario,
     result: "converged",
   };
-  let requests = 0;
   try {
     // Set-up without faults.
     const initial = scenario === "scale-up" ? 2 : scenario === "scale-down" ? 4 : 3;
@@ -111,12 +109,12 @@ async function runSchedule(seed: number): Promise<Outcome> {
         inputs = { ...inputs, timeoutSeconds: 2 };
       }
       deploy(sim, "app", { replicas: 3 });
-      requests = (await waitForRollout(inputs, log)).requests;
+      await waitForRollout(inputs, log);
     } else if (scenario === "scale-up") {
       const prev = inputsFor(sim, "app", { replicas: 2 }, { timeoutSeconds: TIMEOUT_S });
       inputs = inputsFor(sim, "app", { replicas: 4 }, { timeoutSeconds: TIMEOUT_S });
       deploy(sim, "app", { replicas: 4 });
-      requests = (await waitForRollout(inputs, log, prev)).requests;
+      await waitForRollout(inputs, log, prev);
     } else if (scenario === "scale-down") {
       const prev = inputsFor(sim, "app", { replicas: 4 }, { timeoutSeconds: TIMEOUT_S });
       inputs = inputsFor(sim, "app", { replicas: 2 }, { timeoutSeconds: TIMEOUT_S });
@@ -143,9 +141,9 @@ async function runSchedule(seed: number): Promise<Outcome> {
       }
       // The engine applies the set only after the guard accepted.
       deploy(sim, "app", { replicas: 2 });
-      requests = (await waitForRollout(inputs, log, prev)).requests;
+      await waitForRollout(inputs, log, prev);
     } else {
-      requests = (await teardown(inputs, log)).requests;
+      await teardown(inputs, log);
       if (sim.pods().length !== 0) violations.push(`teardown finished with ${sim.pods().length} pods`);
       if (sim.claims().length !== 3) violations.push(`teardown left ${sim.claims().length} claims`);
     }
@@ -168,7 +166,7 @@ async function runSchedule(seed: number): Promise<Outcome> {
     const elapsedMs = Date.now() - started;
     sim.faults = undefined;
     await sim.stop();
-    return { ...outcome, elapsedMs, violations, requests, faultsInjected, timeoutS: inputs.timeoutSeconds };
+    return { ...outcome, elapsedMs, violations, faultsInjected, timeoutS: inputs.timeoutSeconds };
   }
 }
 

@@ -79,8 +79,6 @@ export function backoffMs(attempt: number, retryAfterHeader?: string): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Cluster {
-  /** API requests made (watch streams count once each). */
-  requests = 0;
   readonly core: K8s.CoreV1Api;
   readonly apps: K8s.AppsV1Api;
 
@@ -114,7 +112,6 @@ export class Cluster {
   /** Runs `fn`, retrying 5xx, 429 and network errors with capped backoff until the deadline. */
   async retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      this.requests++;
       try {
         return await fn();
       } catch (err) {
@@ -163,7 +160,6 @@ export class Cluster {
     await this.retryConflicts(`scaling StatefulSet ${namespace}/${name} to ${replicas}`, async () => {
       const scale = await this.apps.readNamespacedStatefulSetScale({ namespace, name });
       if (scale.spec?.replicas === replicas) return;
-      this.requests++;
       await this.apps.replaceNamespacedStatefulSetScale({
         namespace,
         name,
@@ -195,7 +191,6 @@ export class Cluster {
     await this.retryConflicts(`annotating claim ${namespace}/${name}`, async () => {
       const claim = await this.core.readNamespacedPersistentVolumeClaim({ namespace, name });
       claim.metadata = { ...claim.metadata, annotations: { ...claim.metadata?.annotations, ...annotations } };
-      this.requests++;
       await this.core.replaceNamespacedPersistentVolumeClaim({ namespace, name, body: claim });
     });
   }
@@ -319,7 +314,6 @@ export class WatchedSet<T extends KubeObject> {
 
   private async open(): Promise<void> {
     const w = this.cluster.newWatch();
-    this.cluster.requests++;
     this.restarts++;
     this.lastActivity = Date.now();
     let ended = false;

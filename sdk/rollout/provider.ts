@@ -56,7 +56,6 @@ export interface RolloutInputs {
 export interface RolloutResult {
   readyPods: string[];
   keptClaims: string[];
-  requests: number;
 }
 
 const selectorString = (s: Record<string, string>) =>
@@ -95,6 +94,14 @@ function setView(i: RolloutInputs, set: V1StatefulSet): SetView {
 
 function podsOf(i: RolloutInputs, objects: Iterable<V1Pod>): PodView[] {
   return [...objects].map((o) => podView(i.name, o)).filter((p): p is PodView => p !== undefined);
+}
+
+/** The set's pods, kept current by list + watch. */
+function watchPods(cluster: Cluster, i: RolloutInputs) {
+  const labelSelector = selectorString(i.selector);
+  return cluster.watch(podsPath(i.namespace), { labelSelector }, () =>
+    cluster.core.listNamespacedPod({ namespace: i.namespace, labelSelector }),
+  );
 }
 
 /** Lines describing which immutable fields differ. */
@@ -164,9 +171,7 @@ export async function waitForRollout(
     });
     return list;
   });
-  const pods = cluster.watch(podsPath(ns), { labelSelector: selectorString(inputs.selector) }, () =>
-    cluster.core.listNamespacedPod({ namespace: ns, labelSelector: selectorString(inputs.selector) }),
-  );
+  const pods = watchPods(cluster, inputs);
   const announced = new Set<number>();
   const gone = new Set<string>();
   const seenLeaving = new Set<string>();
@@ -230,7 +235,6 @@ export async function waitForRollout(
           return {
             readyPods: state.ready.map((o) => `${inputs.name}-${o}`),
             keptClaims: kept,
-            requests: cluster.requests,
           };
         }
         if (Date.now() > cluster.opts.deadline) {
@@ -273,9 +277,7 @@ export async function teardown(
   const cluster = await connect(inputs, log);
   const ns = inputs.namespace;
   const started = Date.now();
-  const pods = cluster.watch(podsPath(ns), { labelSelector: selectorString(inputs.selector) }, () =>
-    cluster.core.listNamespacedPod({ namespace: ns, labelSelector: selectorString(inputs.selector) }),
-  );
+  const pods = watchPods(cluster, inputs);
   let podsLeft = 0;
   try {
     await pods.start();
@@ -341,5 +343,5 @@ export async function teardown(
       `${inputs.name}: whenDeleted is Delete: ${doomed.length} claims deleted with the set: ${doomed.join(", ")}`,
     );
   }
-  return { readyPods: [], keptClaims: kept, requests: cluster.requests };
+  return { readyPods: [], keptClaims: kept };
 }
