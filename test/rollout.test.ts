@@ -309,3 +309,25 @@ describe("teardown details", () => {
     expect(lines.some((l) => /^web: waiting for web-0: phase Running \(terminating\)/.test(l))).toBe(true);
   });
 });
+
+describe("watches", () => {
+  it("restart a stream that has gone quiet (watchdog), and stay current", async () => {
+    sim = await Sim.start();
+    const { Cluster, WatchedSet } = await import("../sdk/rollout/client");
+    const cluster = await Cluster.connect({
+      kubeconfig: sim.kubeconfig(),
+      deadline: Date.now() + 10_000,
+      log: () => {},
+    });
+    const path = "/api/v1/namespaces/default/configmaps";
+    const list = () => cluster.core.listNamespacedConfigMap({ namespace: "default" });
+    const watched = new WatchedSet(cluster, path, {}, list, 150);
+    await watched.start();
+    const opened = () => sim.requests.filter((r) => r.watch && r.resource === "configmaps").length;
+    expect(opened()).toBe(1);
+    await until("two watchdog restarts", () => opened() >= 3, 3000);
+    sim.apply("configmaps", "default", { metadata: { name: "after-restarts" } });
+    await until("the change seen", () => watched.objects.has("after-restarts"), 3000);
+    watched.stop();
+  });
+});

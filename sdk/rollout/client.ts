@@ -237,8 +237,6 @@ export class WatchedSet<T extends KubeObject> {
   private lastActivity = Date.now();
   private waiters: (() => void)[] = [];
   private watchdog?: NodeJS.Timeout;
-  /** Streams opened and lists made. */
-  restarts = 0;
   lastError?: string;
 
   constructor(
@@ -293,7 +291,6 @@ export class WatchedSet<T extends KubeObject> {
     try {
       if (this.relist) {
         const list = await this.cluster.retry(`listing ${this.path}`, this.listFn);
-        this.restarts++;
         this.objects.clear();
         for (const o of list.items) this.objects.set(o.metadata?.name ?? "", o);
         this.rv = list.metadata?.resourceVersion;
@@ -314,7 +311,6 @@ export class WatchedSet<T extends KubeObject> {
 
   private async open(): Promise<void> {
     const w = this.cluster.newWatch();
-    this.restarts++;
     this.lastActivity = Date.now();
     let ended = false;
     const end = (err: unknown) => {
