@@ -395,10 +395,19 @@ describe("StatefulSet controller", () => {
   });
 
   it("10. Parallel creates and deletes all at once", async () => {
-    sim = await Sim.start({ readyAfterMs: 1000 });
+    sim = await Sim.start({ readyAfterMs: 1000, graceMs: 300 });
     sim.apply("statefulsets", "default", setManifest("p", { replicas: 3, podManagementPolicy: "Parallel" }));
     await until("3 pods", () => sim.pods().length === 3, 500);
     expect(readyPods()).toBe(0);
+    // Scaling to 0 marks every pod for deletion at once, without waiting for any to be gone.
+    const set = sim.store.get("statefulsets", "default", "p")!;
+    sim.apply("statefulsets", "default", { metadata: { name: "p" }, spec: { ...set.spec, replicas: 0 } });
+    await until(
+      "3 terminating",
+      () => sim.pods().filter((p) => p.metadata.deletionTimestamp).length === 3,
+      250,
+    );
+    expect(sim.pods()).toHaveLength(3);
   });
 
   it("11. scales down highest first, one at a time, and not while a pod is unhealthy", async () => {

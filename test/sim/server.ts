@@ -201,8 +201,7 @@ export class ApiServer {
       subresource: r?.sub,
     };
     this.options.onRequest?.(info);
-    const body =
-      method === "GET" || method === "DELETE" ? await this.readBody(req) : await this.readBody(req);
+    const body = await this.readBody(req);
     let cutAfter: number | undefined;
     let expire = false;
     for (const f of this.options.faults?.(info) ?? []) {
