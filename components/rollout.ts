@@ -1,99 +1,47 @@
 /**
  * The two dynamic resources of an ordered rollout (docs/rollout.md):
- * - `RolloutGuard`, ordered before the StatefulSet: its update refuses a scale-down while a pod is
- *   unhealthy, and a change that would replace the set, before the set is touched;
- * - `RolloutWatcher`, ordered after it: waits for ordered readiness and rolling updates on
- *   create/update, and tears the set down N-1..0 on delete, keeping claims.
+ * - `RolloutGuard`, ordered before the StatefulSet: refuses unsafe changes against the live cluster
+ *   (in `pulumi preview` too), and approves the replicas the set receives;
+ * - `RolloutWatcher`, ordered after it: waits for ordered readiness, rolling updates and
+ *   scale-downs; on delete tears down only a set that still carries its marker.
  *
- * The provider objects are serialized with their closures, so they hold only a module path and
- * `require` it when called (DESIGN.md, dynamic provider facts 1-2).
+ * Pulumi's dynamic-provider host runs a resource's `__provider` text as a module. Ours is written
+ * here, not serialized from a closure: a few lines that load `pulumi-stateful/provider` by package
+ * name from the project the engine runs in (DESIGN.md, dynamic provider facts 1, 13). State holds
+ * no path of the machine that ran `up`, registering costs no closure serialization, and the
+ * protocol number lets a later package refuse state it cannot serve.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { PROTOCOL } from "../sdk/rollout/protocol";
 import type { RolloutInputs } from "../sdk/rollout/provider";
 
-/** Resolved where the program runs; required where the provider runs. */
-const IMPL = `${__dirname}/../sdk/rollout/provider`;
+/** The resource type Pulumi's engine serves with the Node.js dynamic-provider host. */
+const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
 
-type Impl = typeof import("../sdk/rollout/provider");
-
-/**
- * Loads the provider implementation in the process that runs the provider. Compiled JavaScript
- * loads directly; TypeScript sources (this repository) are compiled on load with ts-node, which
- * @pulumi/pulumi depends on: Pulumi's dynamic-provider host does not register a TypeScript loader.
- */
-function loadImpl(): Impl {
-  try {
-    return require(IMPL) as Impl;
-  } catch (err) {
-    if ((err as { code?: string }).code !== "MODULE_NOT_FOUND") throw err;
-    require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
-    return require(IMPL) as Impl;
-  }
+/** The module text the dynamic-provider host loads for `role` (exported for tests). */
+export function providerText(role: "guard" | "watcher"): string {
+  return [
+    '"use strict";',
+    `// pulumi-stateful rollout ${role}, protocol ${PROTOCOL}: loads the implementation by package name from the`,
+    "// Pulumi project the engine runs it in (its working directory), never from a path recorded here.",
+    "exports.handler = function () {",
+    '  var from = require("path").join(process.cwd(), "index.js");',
+    "  var impl;",
+    "  try {",
+    '    impl = require("module").createRequire(from)("pulumi-stateful/provider");',
+    "  } catch (err) {",
+    '    if (err && err.code === "MODULE_NOT_FOUND")',
+    '      throw new Error("pulumi-stateful: cannot load its rollout provider from " + process.cwd() + " (install pulumi-stateful in this Pulumi project: npm install pulumi-stateful): " + err.message);',
+    "    throw err;",
+    "  }",
+    `  return impl.provider(${JSON.stringify(role)}, ${PROTOCOL});`,
+    "};",
+    "",
+  ].join("\n");
 }
 
-/** Inputs as the provider receives them: without the engine's `__provider`. */
-function clean(inputs: Record<string, unknown>): RolloutInputs {
-  const { __provider: _, ...rest } = inputs;
-  return rest as unknown as RolloutInputs;
-}
-
-function changed(olds: Record<string, unknown>, news: Record<string, unknown>, keys: string[]): boolean {
-  return keys.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-}
-
-const GUARDED = ["namespace", "name", "replicas", "immutable", "allowReplacement"];
-const WATCHED = [
-  "namespace",
-  "name",
-  "replicas",
-  "ordinalsStart",
-  "podManagementPolicy",
-  "updateStrategy",
-  "partition",
-  "whenDeleted",
-  "claimTemplates",
-  "selector",
-  "templateHash",
-  "timeoutSeconds",
-];
-
-export const guardProvider: pulumi.dynamic.ResourceProvider = {
-  async diff(_id, olds, news) {
-    return { changes: changed(olds, news, [...GUARDED, "kubeconfig", "context"]) };
-  },
-  async create(inputs) {
-    const i = clean(inputs);
-    return { id: `${i.namespace}/${i.name}`, outs: i };
-  },
-  async update(_id, olds, news) {
-    const impl = loadImpl();
-    await impl.guardUpdate(clean(olds), clean(news));
-    return { outs: clean(news) };
-  },
-  async delete() {},
-};
-
-export const watcherProvider: pulumi.dynamic.ResourceProvider = {
-  async diff(_id, olds, news) {
-    return { changes: changed(olds, news, [...WATCHED, "kubeconfig", "context"]) };
-  },
-  async create(inputs) {
-    const impl = loadImpl();
-    const i = clean(inputs);
-    const r = await impl.waitForRollout(i);
-    return { id: `${i.namespace}/${i.name}`, outs: { ...i, readyPods: r.readyPods } };
-  },
-  async update(_id, olds, news) {
-    const impl = loadImpl();
-    const i = clean(news);
-    const r = await impl.waitForRollout(i, console.log, clean(olds));
-    return { outs: { ...i, readyPods: r.readyPods, keptClaims: r.keptClaims } };
-  },
-  async delete(_id, props) {
-    const impl = loadImpl();
-    await impl.teardown(clean(props));
-  },
-};
+const GUARD_TEXT = providerText("guard");
+const WATCHER_TEXT = providerText("watcher");
 
 export type RolloutResourceArgs = {
   [K in keyof RolloutInputs]: K extends "kubeconfig"
@@ -101,27 +49,38 @@ export type RolloutResourceArgs = {
     : pulumi.Input<RolloutInputs[K]>;
 };
 
-/** Refuses unsafe changes before the StatefulSet is updated. */
-export class RolloutGuard extends pulumi.dynamic.Resource {
+/** Refuses unsafe changes before the StatefulSet is updated; its `replicas` output feeds the set. */
+export class RolloutGuard extends pulumi.CustomResource {
+  /** The replica count the guard approved: the StatefulSet's `spec.replicas`. */
+  declare readonly replicas: pulumi.Output<number>;
+
   constructor(name: string, args: RolloutResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      guardProvider,
+      DYNAMIC_TYPE,
       name,
-      { role: "guard", ...args },
+      { __provider: GUARD_TEXT, role: "guard", server: undefined, setUid: undefined, ...args },
       { ...opts, additionalSecretOutputs: ["kubeconfig"] },
     );
   }
 }
 
 /** Waits for the rollout after the StatefulSet is updated; tears down in order on delete. */
-export class RolloutWatcher extends pulumi.dynamic.Resource {
+export class RolloutWatcher extends pulumi.CustomResource {
   declare readonly readyPods: pulumi.Output<string[]>;
 
   constructor(name: string, args: RolloutResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
-      watcherProvider,
+      DYNAMIC_TYPE,
       name,
-      { role: "watcher", readyPods: undefined, ...args },
+      {
+        __provider: WATCHER_TEXT,
+        role: "watcher",
+        readyPods: undefined,
+        keptClaims: undefined,
+        server: undefined,
+        setUid: undefined,
+        ...args,
+      },
       { ...opts, additionalSecretOutputs: ["kubeconfig"] },
     );
   }

@@ -86,7 +86,12 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
         }
       : undefined;
     if (rollout) this.rolloutGuard = new RolloutGuard(`${name}-guard`, rollout, child);
-    this.statefulSet = new k8s.apps.v1.StatefulSet(name, statefulSetArgs(m.statefulSet), {
+    const setArgs = statefulSetArgs(m.statefulSet);
+    // With the rollout, the set's replicas are the ones the guard approved: a run that skips the
+    // guard (`--target` on the set alone) applies the last approved count, never an unchecked one.
+    if (this.rolloutGuard)
+      setArgs.spec = { ...m.statefulSet.spec, replicas: this.rolloutGuard.replicas } as never;
+    this.statefulSet = new k8s.apps.v1.StatefulSet(name, setArgs, {
       parent: this,
       // The pods' DNS names and mounted configuration must exist before the first pod starts,
       // and the guard must have accepted the change before the set is touched.

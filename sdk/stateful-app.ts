@@ -154,10 +154,22 @@ export interface RolloutArgs {
   /** Kubeconfig context for the rollout's own API calls. @default - the kubeconfig's current context */
   context?: string;
   /**
-   * Let a change of serviceName, podManagementPolicy, selectorLabels or volumes through; the
-   * Kubernetes provider then replaces the set, deleting every pod at once. @default false
+   * Let a change of name, namespace, serviceName, podManagementPolicy, selectorLabels or volumes
+   * through: the Kubernetes provider replaces the set. The rollout first removes the old pods in
+   * order (N-1..0) and keeps their claims. @default false
    */
   allowReplacement?: boolean;
+  /**
+   * Let a scale-down remove pods that are themselves unhealthy, as long as every pod that stays is
+   * healthy (the StatefulSet controller allows the same). @default false - every pod must be healthy
+   */
+  allowUnhealthyRemoval?: boolean;
+  /**
+   * On destroy, when the API server cannot be reached at all (refused, unresolvable), remove the
+   * rollout from the stack without touching the cluster instead of failing. Also settable for one
+   * run with the environment variable PULUMI_STATEFUL_DELETE_UNREACHABLE=true. @default false
+   */
+  deleteUnreachable?: boolean;
 }
 
 export interface StatefulAppArgs {
@@ -290,7 +302,15 @@ export interface StatefulAppSpec {
   readonly terminationGracePeriodSeconds?: number;
   readonly serviceAccountName?: string;
   readonly clusterDomain: string;
-  readonly rollout?: { timeoutSeconds: number; context?: string; allowReplacement: boolean };
+  readonly rollout?: {
+    timeoutSeconds: number;
+    context?: string;
+    allowReplacement: boolean;
+    allowUnhealthyRemoval: boolean;
+    deleteUnreachable: boolean;
+    /** The value of the set's `stateful.pulumi.com/rollout` annotation: `<component>-rollout`. */
+    owner: string;
+  };
   /** `<name>-<i>` for every ordinal. */
   readonly podNames: string[];
   /** `<name>-<i>.<service>.<namespace>.svc.<clusterDomain>` for every ordinal. */
@@ -756,10 +776,16 @@ export function resolveStatefulApp(
       p.add("rollout.timeoutSeconds", timeoutSeconds, "must be an integer from 1 to 86400");
     if (r.context !== undefined && (typeof r.context !== "string" || r.context === ""))
       p.add("rollout.context", r.context, "must be a non-empty kubeconfig context name");
+    for (const k of ["allowReplacement", "allowUnhealthyRemoval", "deleteUnreachable"] as const)
+      if (r[k] !== undefined && typeof r[k] !== "boolean")
+        p.add(`rollout.${k}`, r[k], "must be true or false");
     rollout = {
       timeoutSeconds,
       ...(r.context !== undefined ? { context: r.context } : {}),
       allowReplacement: r.allowReplacement ?? false,
+      allowUnhealthyRemoval: r.allowUnhealthyRemoval ?? false,
+      deleteUnreachable: r.deleteUnreachable ?? false,
+      owner: `${componentName}-rollout`,
     };
   }
 

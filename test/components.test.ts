@@ -1,9 +1,13 @@
 /** Resource graphs under Pulumi's mocks: children, names, parents, dependencies, inputs, outputs. */
+
+import { join } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { statefulAppManifests } from "../sdk/manifests";
 import { resolveStatefulApp } from "../sdk/stateful-app";
 import { installMocks, outputValue, registered, SECRET_SIG, settled } from "./support/mocks";
+
+const root = join(__dirname, "..");
 
 type Components = typeof import("../components");
 let c: Components;
@@ -192,14 +196,21 @@ describe("rollout resources", () => {
       partition: 1,
       updateStrategy: "RollingUpdate",
       whenDeleted: "Retain",
-      claimTemplates: ["d"],
+      whenScaled: "Retain",
+      minReadySeconds: 0,
+      serviceName: "ro-headless",
+      podManagementPolicy: "OrderedReady",
+      claimTemplates: [{ name: "d", storage: "1Gi", accessModes: ["ReadWriteOnce"] }],
       selector: { "app.kubernetes.io/name": "ro" },
       timeoutSeconds: 120,
       allowReplacement: false,
+      allowUnhealthyRemoval: false,
+      deleteUnreachable: false,
+      owner: "ro-rollout",
     });
-    expect(watcher.immutable).toBe(
-      'serviceName=ro-headless\npodManagementPolicy=OrderedReady\nselector={"app.kubernetes.io/name":"ro"}\nvolumeClaimTemplates[d]=1Gi (default class) ReadWriteOnce',
-    );
+    // The provider is loaded by package name in the engine's host: no path of this machine in state.
+    expect(watcher.__provider).toContain('"pulumi-stateful/provider"');
+    expect(watcher.__provider).not.toContain(root);
     // Sent as a secret (the runtime's secret envelope), never as plain text.
     expect(watcher.kubeconfig).toEqual({
       [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270",
@@ -210,7 +221,12 @@ describe("rollout resources", () => {
     const set = registered.find(
       (r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "ro",
     )!.inputs;
-    expect(set.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    expect(set.metadata.annotations).toEqual({
+      "pulumi.com/skipAwait": "true",
+      "stateful.pulumi.com/rollout": "ro-rollout",
+    });
+    // The set's replicas are the guard's approved output.
+    expect(set.spec.replicas).toBe(2);
   });
 
   it("are absent with rollout: false, and the Kubernetes provider awaits the set itself", async () => {

@@ -58,7 +58,7 @@ describe("scale-down guard", () => {
         'refusing to scale StatefulSet "s" from 3 to 1: every pod must be Ready before a scale-down, and these 2 are not:',
         "  - s-1: missing",
         "  - s-2: phase Pending, conditions Ready=False",
-        "Nothing was changed. Fix the pods (or wait for them) and run the update again.",
+        "Nothing was changed. Fix the pods (or wait for them) and run the update again; if only pods being removed are unhealthy, rollout.allowUnhealthyRemoval lets them go.",
       ].join("\n"),
     );
   });

@@ -90,7 +90,7 @@ describe("the zookeeper example through the rollout provider", () => {
       [
         'refusing to scale StatefulSet "zk" from 5 to 3: every pod must be Ready before a scale-down, and this one is not:',
         "  - zk-4: phase Running, conditions ContainersReady=False, Ready=False, container running",
-        "Nothing was changed. Fix the pods (or wait for them) and run the update again.",
+        "Nothing was changed. Fix the pods (or wait for them) and run the update again; if only pods being removed are unhealthy, rollout.allowUnhealthyRemoval lets them go.",
       ].join("\n"),
     ]);
     const setAfter = sim.store.get("statefulsets", "default", "zk")!;

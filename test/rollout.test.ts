@@ -67,7 +67,7 @@ describe("scale-down", () => {
     deploy(sim, "web", { replicas: 4 });
     await waitForRollout(inputsFor(sim, "web", { replicas: 4 }), () => {});
     sim.kubelet.setReady("default", "web-2", false);
-    const before = sim.store.resourceVersion;
+    const before = sim.requests.length;
     const err = await guardUpdate(
       inputsFor(sim, "web", { replicas: 4 }),
       inputsFor(sim, "web", { replicas: 2 }),
@@ -76,9 +76,9 @@ describe("scale-down", () => {
     expect(err.message.split("\n")).toEqual([
       'refusing to scale StatefulSet "web" from 4 to 2: every pod must be Ready before a scale-down, and this one is not:',
       "  - web-2: phase Running, conditions ContainersReady=False, Ready=False, container running",
-      "Nothing was changed. Fix the pods (or wait for them) and run the update again.",
+      "Nothing was changed. Fix the pods (or wait for them) and run the update again; if only pods being removed are unhealthy, rollout.allowUnhealthyRemoval lets them go.",
     ]);
-    expect(sim.store.resourceVersion).toBe(before);
+    expect(sim.requests.slice(before).filter((r) => !["get", "list", "watch"].includes(r.verb))).toEqual([]);
     expect(sim.store.get("statefulsets", "default", "web")!.spec.replicas).toBe(4);
   });
 
@@ -169,15 +169,19 @@ describe("template changes", () => {
 
   it("refuses a change that would replace the set, unless allowed", async () => {
     sim = await Sim.start();
-    const err = await guardUpdate(
-      inputsFor(sim, "web", {}, { immutable: "serviceName=web-headless\nvolumeClaimTemplates=data:1Gi" }),
-      inputsFor(sim, "web", {}, { immutable: "serviceName=web-headless\nvolumeClaimTemplates=data:2Gi" }),
-      () => {},
-    ).catch((e) => e);
-    expect(err.message).toContain("  - volumeClaimTemplates=data:2Gi");
+    deploy(sim, "web", { replicas: 2 });
+    const before = {
+      ...inputsFor(sim, "web", { replicas: 2 }),
+      ...(await waitForRollout(inputsFor(sim, "web", { replicas: 2 }), () => {})),
+    };
+    const bigger = { volumes: [{ name: "data", size: "2Gi", mountPath: "/data" }], replicas: 2 };
+    const err = await guardUpdate(before, inputsFor(sim, "web", bigger), () => {}).catch((e) => e);
+    expect(err.message).toContain(
+      "  - spec.volumeClaimTemplates: [data 1Gi (default class) ReadWriteOnce] -> [data 2Gi (default class) ReadWriteOnce]",
+    );
     await guardUpdate(
-      inputsFor(sim, "web", {}, { immutable: "volumeClaimTemplates=data:1Gi" }),
-      inputsFor(sim, "web", {}, { immutable: "volumeClaimTemplates=data:2Gi", allowReplacement: true }),
+      before,
+      inputsFor(sim, "web", { ...bigger, rollout: { allowReplacement: true, timeoutSeconds: 10 } }),
       () => {},
     );
   });

@@ -1,5 +1,6 @@
 /** The apps/v1 StatefulSet: pod template, claim templates, update strategy and claim retention. */
 import type { V1Container, V1EnvVar, V1StatefulSet, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
+import { ROLLOUT_ANNOTATION } from "../rollout/protocol";
 import type { StatefulAppSpec } from "../stateful-app";
 import { podAntiAffinity, topologySpreadConstraints } from "./affinity";
 import { CONFIG_HASH_ANNOTATION, configHash } from "./config-map";
@@ -50,7 +51,8 @@ export function statefulSetManifest(s: StatefulAppSpec): V1StatefulSet {
       namespace: s.namespace,
       labels: { ...s.labels },
       // With the rollout resources, readiness is theirs to judge, not the Kubernetes provider's await.
-      ...(s.rollout ? { annotations: { ...SKIP_AWAIT } } : {}),
+      // The marker says which rollout manages the set: its teardown leaves a set without it alone.
+      ...(s.rollout ? { annotations: { ...SKIP_AWAIT, [ROLLOUT_ANNOTATION]: s.rollout.owner } } : {}),
     },
     spec: {
       serviceName: s.serviceName,

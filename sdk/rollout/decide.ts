@@ -1,10 +1,12 @@
 /**
  * The rollout provider's decisions as pure functions of what it observed: is a scale-down safe,
- * how far a rollout has got, what the next teardown step is, which claims may ever be deleted.
+ * would a change replace the set, is the live set the one this stack deployed, how far a rollout
+ * has got, what the next teardown step is and what blocks it, which claims may ever be deleted.
  * No I/O here; sdk/rollout/provider.ts feeds these from the cluster.
  */
-import type { V1ContainerState, V1Pod } from "@kubernetes/client-node";
+import type { V1ContainerState, V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { claimName, ordinalOf } from "../naming";
+import { parseQuantity } from "../quantity";
 
 /** What the provider needs to know of one pod. */
 export interface PodView {
@@ -12,6 +14,8 @@ export interface PodView {
   ordinal: number;
   phase: string;
   ready: boolean;
+  /** Epoch ms of the Ready condition's last transition to True (for `minReadySeconds`). */
+  readySince?: number;
   terminating: boolean;
   /** The pod's `controller-revision-hash` label. */
   revision?: string;
@@ -31,6 +35,8 @@ export interface SetView {
   updateStrategy: "RollingUpdate" | "OnDelete";
   partition: number;
   podManagementPolicy: "OrderedReady" | "Parallel";
+  /** A pod counts once Ready for this long (the set's `minReadySeconds`). @default 0 */
+  minReadySeconds?: number;
   generation: number;
   observedGeneration: number;
   updateRevision?: string;
@@ -42,18 +48,24 @@ export function podView(setName: string, pod: V1Pod | undefined): PodView | unde
   const name = pod?.metadata?.name ?? "";
   const ordinal = ordinalOf(setName, name);
   if (!pod || ordinal === undefined) return undefined;
-  const conditions = (pod.status?.conditions ?? []).map((c) => ({
-    type: c.type,
-    status: c.status,
-    ...(c.reason ? { reason: c.reason } : {}),
-    ...(c.message ? { message: c.message } : {}),
-  }));
+  let readySince: number | undefined;
+  const conditions = (pod.status?.conditions ?? []).map((c) => {
+    if (c.type === "Ready" && c.status === "True" && c.lastTransitionTime)
+      readySince = new Date(c.lastTransitionTime as unknown as string).getTime();
+    return {
+      type: c.type,
+      status: c.status,
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.message ? { message: c.message } : {}),
+    };
+  });
   const cs = pod.status?.containerStatuses?.[0];
   return {
     name,
     ordinal,
     phase: pod.status?.phase ?? "Pending",
     ready: conditions.some((c) => c.type === "Ready" && c.status === "True"),
+    ...(readySince !== undefined && !Number.isNaN(readySince) ? { readySince } : {}),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
     revision: pod.metadata?.labels?.["controller-revision-hash"],
     conditions,
@@ -88,13 +100,48 @@ export function describePod(p: PodView): string {
     .join(", ");
 }
 
+/**
+ * Available as the StatefulSet controller counts it: Running, Ready for at least `minReadySeconds`
+ * (kubernetes pkg/controller/statefulset/stateful_set_utils.go, isRunningAndAvailable).
+ */
+export function isAvailable(p: PodView, minReadySeconds: number, now: number): boolean {
+  if (p.phase !== "Running" || !p.ready || p.terminating) return false;
+  if (minReadySeconds <= 0) return true;
+  return p.readySince !== undefined && now - p.readySince >= minReadySeconds * 1000;
+}
+
+/** JSON with object keys sorted: equal for equal values whatever order the keys came in (gRPC Structs reorder them). */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, (x as Record<string, unknown>)[k]]),
+        )
+      : x,
+  );
+}
+
 function range(start: number, count: number): number[] {
   return Array.from({ length: Math.max(0, count) }, (_, i) => start + i);
 }
 
+export interface ScaleDownOptions {
+  /** Pods must have been Ready this long. @default 0 */
+  minReadySeconds?: number;
+  now?: number;
+  /**
+   * Let pods that are being removed be unhealthy (every pod that stays must still be healthy), as
+   * the StatefulSet controller itself allows for the first unhealthy condemned pod. @default false
+   */
+  allowUnhealthyRemoval?: boolean;
+}
+
 /**
- * Why scaling `setName` down from `currentReplicas` is refused, or undefined when every pod of
- * the set is Ready. A missing pod of the current range counts as unhealthy.
+ * Why scaling `setName` down from `currentReplicas` to `targetReplicas` is refused, or undefined
+ * when it is safe: every pod of the current range present, Running, Ready (available, with
+ * `minReadySeconds`) and not terminating — or, with `allowUnhealthyRemoval`, every pod that stays.
  */
 export function scaleDownRefusal(
   setName: string,
@@ -102,29 +149,144 @@ export function scaleDownRefusal(
   currentReplicas: number,
   ordinalsStart: number,
   targetReplicas: number,
+  opts: ScaleDownOptions = {},
 ): string | undefined {
+  const minReady = opts.minReadySeconds ?? 0;
+  const now = opts.now ?? Date.now();
   const byOrdinal = new Map(pods.map((p) => [p.ordinal, p]));
+  const mustBeHealthy = opts.allowUnhealthyRemoval ? targetReplicas : currentReplicas;
   const problems: string[] = [];
-  for (const ord of range(ordinalsStart, currentReplicas)) {
+  for (const ord of range(ordinalsStart, mustBeHealthy)) {
     const p = byOrdinal.get(ord);
     if (!p) problems.push(`${setName}-${ord}: missing`);
-    else if (!p.ready || p.terminating) problems.push(describePod(p));
+    else if (!p.ready || p.terminating || p.phase !== "Running") problems.push(describePod(p));
+    else if (!isAvailable(p, minReady, now))
+      problems.push(`${describePod(p)} — Ready for less than minReadySeconds (${minReady})`);
   }
-  for (const p of pods)
-    if (p.ordinal >= ordinalsStart + currentReplicas || p.ordinal < ordinalsStart)
-      problems.push(`${describePod(p)} (outside the set's current range)`);
+  if (!opts.allowUnhealthyRemoval)
+    for (const p of pods)
+      if (p.ordinal >= ordinalsStart + currentReplicas || p.ordinal < ordinalsStart)
+        problems.push(`${describePod(p)} (outside the set's current range)`);
   if (problems.length === 0) return undefined;
+  const who = opts.allowUnhealthyRemoval ? "every pod that stays" : "every pod";
   return [
-    `refusing to scale StatefulSet "${setName}" from ${currentReplicas} to ${targetReplicas}: every pod must be Ready before a scale-down, and ${problems.length === 1 ? "this one is" : `these ${problems.length} are`} not:`,
+    `refusing to scale StatefulSet "${setName}" from ${currentReplicas} to ${targetReplicas}: ${who} must be Ready before a scale-down, and ${problems.length === 1 ? "this one is" : `these ${problems.length} are`} not:`,
     ...problems.map((p) => `  - ${p}`),
-    "Nothing was changed. Fix the pods (or wait for them) and run the update again.",
+    opts.allowUnhealthyRemoval
+      ? "Nothing was changed. Fix the pods (or wait for them) and run the update again."
+      : "Nothing was changed. Fix the pods (or wait for them) and run the update again; if only pods being removed are unhealthy, rollout.allowUnhealthyRemoval lets them go.",
   ].join("\n");
+}
+
+/** The StatefulSet fields Kubernetes forbids changing: a change makes the Kubernetes provider replace the set. */
+export interface FixedSpec {
+  namespace: string;
+  name: string;
+  serviceName: string;
+  podManagementPolicy: "OrderedReady" | "Parallel";
+  selector: Record<string, string>;
+  /** In order: reordering is a change too. */
+  volumeClaimTemplates: { name: string; storage: string; storageClass?: string; accessModes: string[] }[];
+}
+
+/** The fixed fields of a live set, as the API server returns them. */
+export function liveFixedSpec(set: V1StatefulSet): FixedSpec {
+  return {
+    namespace: set.metadata?.namespace ?? "default",
+    name: set.metadata?.name ?? "",
+    serviceName: set.spec?.serviceName ?? "",
+    podManagementPolicy:
+      (set.spec?.podManagementPolicy as FixedSpec["podManagementPolicy"]) ?? "OrderedReady",
+    selector: { ...set.spec?.selector?.matchLabels },
+    volumeClaimTemplates: (set.spec?.volumeClaimTemplates ?? []).map((t) => ({
+      name: t.metadata?.name ?? "",
+      storage: String(t.spec?.resources?.requests?.storage ?? ""),
+      ...(t.spec?.storageClassName ? { storageClass: t.spec.storageClassName } : {}),
+      accessModes: [...(t.spec?.accessModes ?? [])],
+    })),
+  };
+}
+
+const labelsText = (l: Record<string, string>) =>
+  Object.keys(l)
+    .sort()
+    .map((k) => `${k}=${l[k]}`)
+    .join(",");
+const templatesText = (ts: FixedSpec["volumeClaimTemplates"]) =>
+  `[${ts.map((t) => `${t.name} ${t.storage} ${t.storageClass ?? "(default class)"} ${t.accessModes.join(",")}`).join("; ")}]`;
+
+/**
+ * The fixed fields that differ between `before` and `after`, one line each; empty when none.
+ * `semantic` compares storage sizes as quantities (the API server may print `1024Mi` as `1Gi`);
+ * without it, as pulumi-kubernetes compares inputs: as written.
+ */
+export function replacementChanges(before: FixedSpec, after: FixedSpec, semantic = false): string[] {
+  const out: string[] = [];
+  const diff = (field: string, a: string, b: string) => {
+    if (a !== b) out.push(`${field}: ${a} -> ${b}`);
+  };
+  diff("metadata.namespace", before.namespace, after.namespace);
+  diff("metadata.name", before.name, after.name);
+  diff("spec.serviceName", before.serviceName, after.serviceName);
+  diff("spec.podManagementPolicy", before.podManagementPolicy, after.podManagementPolicy);
+  diff("spec.selector", labelsText(before.selector), labelsText(after.selector));
+  const sameTemplates =
+    before.volumeClaimTemplates.length === after.volumeClaimTemplates.length &&
+    before.volumeClaimTemplates.every((t, i) => {
+      const u = after.volumeClaimTemplates[i]!;
+      const sameSize = semantic
+        ? parseQuantity(t.storage) === parseQuantity(u.storage)
+        : t.storage === u.storage;
+      return (
+        t.name === u.name &&
+        sameSize &&
+        (t.storageClass ?? "") === (u.storageClass ?? "") &&
+        t.accessModes.join(",") === u.accessModes.join(",")
+      );
+    });
+  if (!sameTemplates)
+    out.push(
+      `spec.volumeClaimTemplates: ${templatesText(before.volumeClaimTemplates)} -> ${templatesText(after.volumeClaimTemplates)}`,
+    );
+  return out;
+}
+
+/** What a rollout resource recorded about the set it manages. */
+export interface Recorded {
+  /** API server URL the set was deployed to. */
+  server?: string;
+  /** The set's `metadata.uid`; empty when a replacement is expected. */
+  setUid?: string;
+}
+
+/**
+ * Why the live set must not be touched by this rollout, or undefined: the kubeconfig now points
+ * at another API server than the one recorded, or the live set is another object than the one
+ * recorded (re-created outside this stack, or a same-named set elsewhere).
+ */
+export function identityRefusal(
+  what: string,
+  recorded: Recorded,
+  server: string,
+  liveUid: string | undefined,
+): string | undefined {
+  if (recorded.server && recorded.server !== server)
+    return [
+      `refusing to ${what}: it was deployed to the API server ${recorded.server}, but the kubeconfig now points at ${server}.`,
+      `Nothing was changed. Point rollout.kubeconfig / KUBECONFIG / rollout.context back at ${recorded.server}; to move the app to another cluster, deploy it there under a new name.`,
+    ].join("\n");
+  if (recorded.setUid && liveUid && recorded.setUid !== liveUid)
+    return [
+      `refusing to ${what}: the live StatefulSet is not the one this stack deployed (uid ${liveUid}, recorded ${recorded.setUid}); it was deleted and re-created outside this stack.`,
+      "Nothing was changed. Run `pulumi refresh` to adopt the live set as it is, or delete it yourself.",
+    ].join("\n");
+  return undefined;
 }
 
 /** Where a rollout to `set.replicas` stands. */
 export interface RolloutState {
   done: boolean;
-  /** Ordinals Ready (and, where required, on the update revision), ascending. */
+  /** Ordinals Ready (available, on the update revision where required), ascending. */
   ready: number[];
   /** The pod (or missing ordinal) the rollout waits on, lowest first. */
   waitingOn?: { ordinal: number; pod?: PodView; reason: string };
@@ -132,25 +294,31 @@ export interface RolloutState {
   leaving: number[];
   /** OnDelete: pods on an old revision that only the user can replace. */
   stale: string[];
+  /** Epoch ms when a Ready pod becomes available (`minReadySeconds`): look again then. */
+  nextCheckAt?: number;
 }
 
 /**
- * Judges a rollout: every ordinal in range Ready, on the update revision where the strategy will
- * put it there (ordinals >= partition for RollingUpdate), nothing above the range left, and the
- * controller has seen the latest spec.
+ * Judges a rollout: every ordinal in range available (Ready for `minReadySeconds`), on the update
+ * revision where the strategy will put it there (ordinals >= partition for RollingUpdate), nothing
+ * above the range left, and the controller has seen the latest spec. O(pods).
  */
-export function rolloutState(set: SetView, pods: readonly PodView[]): RolloutState {
-  const byOrdinal = new Map(pods.map((p) => [p.ordinal, p]));
-  const want = range(set.ordinalsStart, set.replicas);
-  const leaving = pods
-    .filter((p) => p.ordinal < set.ordinalsStart || p.ordinal >= set.ordinalsStart + set.replicas)
-    .map((p) => p.ordinal)
-    .sort((a, b) => b - a);
+export function rolloutState(set: SetView, pods: Iterable<PodView>, now = Date.now()): RolloutState {
+  const byOrdinal = new Map<number, PodView>();
+  const leaving: number[] = [];
+  const end = set.ordinalsStart + set.replicas;
+  for (const p of pods) {
+    byOrdinal.set(p.ordinal, p);
+    if (p.ordinal < set.ordinalsStart || p.ordinal >= end) leaving.push(p.ordinal);
+  }
+  leaving.sort((a, b) => b - a);
+  const minReady = set.minReadySeconds ?? 0;
   const updateRev = set.updateRevision;
   const ready: number[] = [];
   const stale: string[] = [];
   let waitingOn: RolloutState["waitingOn"];
-  for (const ord of want) {
+  let nextCheckAt: number | undefined;
+  for (let ord = set.ordinalsStart; ord < end; ord++) {
     const p = byOrdinal.get(ord);
     const mustUpdate =
       set.updateStrategy === "RollingUpdate" &&
@@ -160,7 +328,11 @@ export function rolloutState(set: SetView, pods: readonly PodView[]): RolloutSta
     if (!p) reason = "not created yet";
     else if (p.terminating) reason = "terminating";
     else if (!p.ready) reason = "not Ready";
-    else if (mustUpdate && p.revision !== updateRev)
+    else if (!isAvailable(p, minReady, now)) {
+      reason = `Ready, not yet available (minReadySeconds ${minReady})`;
+      const at = (p.readySince ?? now) + minReady * 1000;
+      nextCheckAt = nextCheckAt === undefined ? at : Math.min(nextCheckAt, at);
+    } else if (mustUpdate && p.revision !== updateRev)
       reason = `on revision ${p.revision}, waiting for ${updateRev}`;
     if (p && set.updateStrategy === "OnDelete" && updateRev && p.revision !== updateRev) stale.push(p.name);
     if (reason === undefined) ready.push(ord);
@@ -168,10 +340,7 @@ export function rolloutState(set: SetView, pods: readonly PodView[]): RolloutSta
   }
   const observed = set.observedGeneration >= set.generation;
   if (!waitingOn && !observed)
-    waitingOn = {
-      ordinal: want[0] ?? set.ordinalsStart,
-      reason: "the controller has not observed the latest spec yet",
-    };
+    waitingOn = { ordinal: set.ordinalsStart, reason: "the controller has not observed the latest spec yet" };
   if (!waitingOn && leaving.length > 0) {
     const ord = leaving[0]!;
     waitingOn = {
@@ -180,7 +349,14 @@ export function rolloutState(set: SetView, pods: readonly PodView[]): RolloutSta
       reason: "still present above the new replica count",
     };
   }
-  return { done: waitingOn === undefined, ready, waitingOn, leaving, stale };
+  return {
+    done: waitingOn === undefined,
+    ready,
+    waitingOn,
+    leaving,
+    stale,
+    ...(nextCheckAt !== undefined ? { nextCheckAt } : {}),
+  };
 }
 
 /** The next step of an ordered teardown: scale to one fewer than the highest present ordinal, or done. */
@@ -200,6 +376,25 @@ export function teardownStep(
     scaleTo: Math.min(target, currentReplicas),
     waitFor: `${pods.find((p) => p.ordinal === highest)!.name}`,
   };
+}
+
+/**
+ * While the teardown waits for `condemned` to go: the pods the StatefulSet controller waits on
+ * first. Upstream (stateful_set_control.go, processCondemned with monotonic ordering) deletes a
+ * condemned pod only when every pod that stays is Running, Ready and available; a condemned pod
+ * that is itself the first unhealthy one is deleted anyway.
+ */
+export function teardownBlockers(
+  pods: readonly PodView[],
+  condemned: string,
+  minReadySeconds: number,
+  now = Date.now(),
+): PodView[] {
+  const target = pods.find((p) => p.name === condemned);
+  if (!target || target.terminating) return [];
+  return pods
+    .filter((p) => p.ordinal < target.ordinal && !isAvailable(p, minReadySeconds, now))
+    .sort((a, b) => a.ordinal - b.ordinal);
 }
 
 /**

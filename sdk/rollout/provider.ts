@@ -1,29 +1,52 @@
 /**
- * The rollout provider's operations: the guard that refuses an unsafe scale-down before the
- * StatefulSet changes, the watcher that waits for ordered readiness and rolling updates, and the
- * ordered teardown that keeps claims. components/rollout.ts wires them into Pulumi dynamic
- * resources; tests call them directly against the simulator.
+ * The rollout provider's operations (docs/rollout.md):
+ * - the guard, before the StatefulSet changes: refuses an unsafe scale-down, a change that would
+ *   replace the set, or a set that is not the one this stack deployed — judged against the live
+ *   cluster, not Pulumi's state — and, for an accepted replacement, drains the old set in order;
+ * - the watcher, after the set changed: waits for ordered readiness (availability), rolling
+ *   updates and scale-downs, follows another owner of `spec.replicas`, drains a set it replaced;
+ * - the teardown, on destroy: only a set that still carries this rollout's marker and is the one it
+ *   deployed, N-1..0, claims kept whatever `whenScaled` says.
+ * sdk/rollout/entry.ts wires these into the dynamic-provider interface; tests call them directly.
  */
 import type { V1Pod, V1StatefulSet } from "@kubernetes/client-node";
 import { ordinalOf } from "../naming";
-import { Cluster, type Log, RolloutError } from "./client";
+import { Cluster, type Log, RolloutError, UnreachableError } from "./client";
 import {
+  canonical,
   claimNamesFor,
   claimsToDelete,
   describePod,
+  type FixedSpec,
+  identityRefusal,
+  liveFixedSpec,
   type PodView,
   podView,
+  type Recorded,
+  replacementChanges,
   rolloutState,
   type SetView,
   scaleDownRefusal,
+  teardownBlockers,
   teardownStep,
 } from "./decide";
 
-export { RolloutError };
+import { ROLLOUT_ANNOTATION } from "./protocol";
+
+export { ROLLOUT_ANNOTATION, RolloutError, UnreachableError };
 
 /** Annotations a kept claim gets when its set is destroyed. */
 export const RELEASED_FROM = "stateful.pulumi.com/released-from";
 export const RELEASED_AT = "stateful.pulumi.com/released-at";
+/** Environment variable: let a destroy finish when the API server cannot be reached at all. */
+export const DELETE_UNREACHABLE_ENV = "PULUMI_STATEFUL_DELETE_UNREACHABLE";
+
+export interface ClaimTemplate {
+  name: string;
+  storage: string;
+  storageClass?: string;
+  accessModes: string[];
+}
 
 export interface RolloutInputs {
   namespace: string;
@@ -31,31 +54,52 @@ export interface RolloutInputs {
   name: string;
   replicas: number;
   ordinalsStart: number;
+  serviceName: string;
   podManagementPolicy: "OrderedReady" | "Parallel";
   updateStrategy: "RollingUpdate" | "OnDelete";
   partition: number;
+  minReadySeconds: number;
   whenDeleted: "Retain" | "Delete";
-  /** Claim template names. */
-  claimTemplates: string[];
+  whenScaled: "Retain" | "Delete";
+  /** The claim templates, in order. */
+  claimTemplates: ClaimTemplate[];
   /** Labels selecting the set's pods and claims. */
   selector: Record<string, string>;
   /** Seconds to wait for a rollout or teardown before failing. */
   timeoutSeconds: number;
   /** Hash of the pod template: a change means a rolling update to wait for. */
   templateHash: string;
-  /** Fields whose change makes the Kubernetes provider replace the set, as `field=value` lines. */
-  immutable: string;
-  /** Let a change of `immutable` fields through (the set is replaced: all pods go at once). */
+  /** Let a change that replaces the set through (the old pods are drained in order first). */
   allowReplacement: boolean;
+  /** Let a scale-down remove pods that are themselves unhealthy (every pod that stays must be healthy). */
+  allowUnhealthyRemoval: boolean;
+  /** On destroy, give up on an API server that cannot be reached instead of failing. */
+  deleteUnreachable: boolean;
+  /** The value of the set's ROLLOUT_ANNOTATION while this rollout manages it. */
+  owner: string;
   /** Kubeconfig YAML (a secret input); @default - the ambient kubeconfig */
   kubeconfig?: string;
   /** @default - the kubeconfig's current context */
   context?: string;
 }
 
-export interface RolloutResult {
-  readyPods: string[];
-  keptClaims: string[];
+/** What a rollout resource keeps in state: its inputs, and what it recorded of the set. */
+export interface RolloutOutputs extends RolloutInputs, Recorded {
+  readyPods?: string[];
+  keptClaims?: string[];
+}
+
+/** A create or update that did something before failing: the dynamic-provider host records `id` and `properties`. */
+export class PartialStateError extends RolloutError {
+  readonly reasons: string[];
+  constructor(
+    message: string,
+    readonly id: string,
+    readonly properties: RolloutOutputs,
+  ) {
+    super(message);
+    this.reasons = [message];
+  }
 }
 
 const selectorString = (s: Record<string, string>) =>
@@ -65,6 +109,7 @@ const selectorString = (s: Record<string, string>) =>
 
 const stsPath = (ns: string) => `/apis/apps/v1/namespaces/${ns}/statefulsets`;
 const podsPath = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
+const secs = (ms: number) => (ms / 1000).toFixed(1);
 
 function connect(i: RolloutInputs, log: Log): Promise<Cluster> {
   return Cluster.connect({
@@ -75,7 +120,18 @@ function connect(i: RolloutInputs, log: Log): Promise<Cluster> {
   });
 }
 
-function setView(i: RolloutInputs, set: V1StatefulSet): SetView {
+export function fixedOf(i: RolloutInputs): FixedSpec {
+  return {
+    namespace: i.namespace,
+    name: i.name,
+    serviceName: i.serviceName,
+    podManagementPolicy: i.podManagementPolicy,
+    selector: i.selector,
+    volumeClaimTemplates: i.claimTemplates,
+  };
+}
+
+function setView(i: Pick<RolloutInputs, "name" | "minReadySeconds">, set: V1StatefulSet): SetView {
   return {
     name: i.name,
     replicas: set.spec?.replicas ?? 1,
@@ -85,6 +141,7 @@ function setView(i: RolloutInputs, set: V1StatefulSet): SetView {
     partition: set.spec?.updateStrategy?.rollingUpdate?.partition ?? 0,
     podManagementPolicy:
       (set.spec?.podManagementPolicy as SetView["podManagementPolicy"] | undefined) ?? "OrderedReady",
+    minReadySeconds: set.spec?.minReadySeconds ?? i.minReadySeconds,
     generation: set.metadata?.generation ?? 0,
     observedGeneration: set.status?.observedGeneration ?? 0,
     updateRevision: set.status?.updateRevision,
@@ -92,70 +149,205 @@ function setView(i: RolloutInputs, set: V1StatefulSet): SetView {
   };
 }
 
-function podsOf(i: RolloutInputs, objects: Iterable<V1Pod>): PodView[] {
-  return [...objects].map((o) => podView(i.name, o)).filter((p): p is PodView => p !== undefined);
+const observed = (set: V1StatefulSet) =>
+  (set.status?.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0);
+
+function podsOf(setName: string, objects: Iterable<V1Pod>): PodView[] {
+  const out: PodView[] = [];
+  for (const o of objects) {
+    const v = podView(setName, o);
+    if (v) out.push(v);
+  }
+  return out;
 }
 
 /** The set's pods, kept current by list + watch. */
-function watchPods(cluster: Cluster, i: RolloutInputs) {
-  const labelSelector = selectorString(i.selector);
-  return cluster.watch(podsPath(i.namespace), { labelSelector }, () =>
-    cluster.core.listNamespacedPod({ namespace: i.namespace, labelSelector }),
+function watchPods(cluster: Cluster, ns: string, selector: Record<string, string>) {
+  const labelSelector = selectorString(selector);
+  return cluster.watch(podsPath(ns), { labelSelector }, () =>
+    cluster.core.listNamespacedPod({ namespace: ns, labelSelector }),
   );
 }
 
-/** Lines describing which immutable fields differ. */
-function immutableChanges(before: string, after: string): string[] {
-  const a = new Map(before.split("\n").map((l) => [l.split("=")[0], l]));
-  return after.split("\n").filter((l) => a.get(l.split("=")[0]) !== l);
+/** Pod views kept current from a watch with work proportional to what changed (not to the set's size). */
+class PodViews {
+  readonly byName = new Map<string, PodView>();
+  constructor(
+    private readonly setName: string,
+    private readonly pods: ReturnType<typeof watchPods>,
+  ) {}
+  refresh(): void {
+    for (const name of this.pods.takeChanged()) {
+      const v = podView(this.setName, this.pods.objects.get(name));
+      if (v) this.byName.set(name, v);
+      else this.byName.delete(name);
+    }
+  }
+  values(): IterableIterator<PodView> {
+    return this.byName.values();
+  }
+}
+
+/** Why the guard or watcher must stop, judged against the live cluster. */
+interface Review {
+  cluster: Cluster;
+  /** The set as deployed (at the old name, if it changes). */
+  live?: V1StatefulSet;
+  /** The changes that replace the set (empty: none). */
+  replacement: string[];
 }
 
 /**
- * Runs before the StatefulSet is updated. Refuses (throws) when the update would scale down while
- * any pod is not Ready, or would make the Kubernetes provider replace the set, unless allowed.
+ * The guard's judgement, shared by `diff` (so a refusal shows in `pulumi preview`) and `update`
+ * (right before the set changes): identity, replacement, and scale-down health — all against the
+ * live cluster, so a failed earlier update, an out-of-band scale, a refresh or a targeted run
+ * cannot slip an unsafe change through.
  */
-export async function guardUpdate(
-  olds: RolloutInputs,
-  news: RolloutInputs,
-  log: Log = console.log,
-): Promise<void> {
-  const changed = immutableChanges(olds.immutable, news.immutable);
-  if (changed.length > 0 && !news.allowReplacement)
+async function review(olds: RolloutOutputs, news: RolloutInputs, log: Log): Promise<Review> {
+  const cluster = await connect(news, log);
+  const ref = `StatefulSet "${olds.namespace}/${olds.name}"`;
+  const live = await cluster.getStatefulSet(olds.namespace, olds.name);
+  const identity = identityRefusal(`change ${ref}`, olds, cluster.identity.server, live?.metadata?.uid);
+  if (identity) throw new RolloutError(identity);
+  const byField = new Map<string, string>();
+  for (const c of replacementChanges(fixedOf(olds), fixedOf(news))) byField.set(c.split(":")[0]!, c);
+  if (live && olds.namespace === news.namespace && olds.name === news.name)
+    for (const c of replacementChanges(liveFixedSpec(live), fixedOf(news), true))
+      byField.set(c.split(":")[0]!, `${c} (live)`);
+  const replacement = [...byField.values()];
+  if (replacement.length > 0 && !news.allowReplacement)
     throw new RolloutError(
       [
-        `refusing to change StatefulSet "${news.namespace}/${news.name}": these fields cannot change in place, so the set would be replaced and every pod deleted at once:`,
-        ...changed.map((c) => `  - ${c}`),
-        "Set rollout.allowReplacement to true to accept the outage (claims are kept with the default retention). Nothing was changed.",
+        `refusing to change ${ref}: these fields cannot change in place, so the set would be replaced (every pod deleted${olds.name !== news.name || olds.namespace !== news.namespace ? ", and the new set starts with new, empty claims" : ""}):`,
+        ...replacement.map((c) => `  - ${c}`),
+        "Nothing was changed. Set rollout.allowReplacement to true to accept it: the old pods are then removed in order (N-1..0) and their claims kept.",
       ].join("\n"),
     );
-  if (news.replicas >= olds.replicas) return;
+  if (live && replacement.length === 0) {
+    const current = live.spec?.replicas ?? 1;
+    let from = current;
+    if (news.replicas < current && current !== olds.replicas) {
+      const hpas = await cluster.autoscalersOf(olds.namespace, olds.name);
+      if (hpas.length > 0) {
+        log(
+          `${news.name}: spec.replicas is ${current} (HorizontalPodAutoscaler ${hpas.map((h) => `"${h}"`).join(", ")}), not the ${olds.replicas} this stack applied; judging the change from ${olds.replicas}`,
+        );
+        from = olds.replicas;
+      }
+    }
+    if (news.replicas < from) {
+      const pods = podsOf(
+        news.name,
+        (await cluster.listPods(news.namespace, selectorString(news.selector))).items,
+      );
+      const refusal = scaleDownRefusal(
+        news.name,
+        pods,
+        from,
+        live.spec?.ordinals?.start ?? 0,
+        news.replicas,
+        {
+          minReadySeconds: live.spec?.minReadySeconds ?? news.minReadySeconds,
+          allowUnhealthyRemoval: news.allowUnhealthyRemoval,
+        },
+      );
+      if (refusal) throw new RolloutError(refusal);
+    }
+  }
+  return { cluster, live, replacement };
+}
+
+const GUARDED: (keyof RolloutInputs)[] = [
+  "namespace",
+  "name",
+  "replicas",
+  "ordinalsStart",
+  "serviceName",
+  "podManagementPolicy",
+  "minReadySeconds",
+  "claimTemplates",
+  "selector",
+  "allowReplacement",
+  "allowUnhealthyRemoval",
+  "deleteUnreachable",
+  "owner",
+  "kubeconfig",
+  "context",
+  "timeoutSeconds",
+];
+
+export function inputsChanged(
+  olds: Partial<RolloutInputs>,
+  news: RolloutInputs,
+  keys: readonly (keyof RolloutInputs)[],
+): boolean {
+  return keys.some((k) => canonical(olds[k]) !== canonical(news[k]));
+}
+
+/** Guard create: records where the set lives (and its uid, when it already exists). */
+export async function guardCreate(news: RolloutInputs, log: Log = console.log): Promise<RolloutOutputs> {
   const cluster = await connect(news, log);
-  const set = await cluster.getStatefulSet(news.namespace, news.name);
-  if (!set) return;
-  const pods = podsOf(news, (await cluster.listPods(news.namespace, selectorString(news.selector))).items);
-  const refusal = scaleDownRefusal(
-    news.name,
-    pods,
-    set.spec?.replicas ?? 1,
-    set.spec?.ordinals?.start ?? 0,
-    news.replicas,
-  );
-  if (refusal) throw new RolloutError(refusal);
-  log(`${news.name}: all ${set.spec?.replicas ?? 1} pods Ready; scaling down to ${news.replicas} is safe`);
+  const live = await cluster.getStatefulSet(news.namespace, news.name);
+  return { ...news, server: cluster.identity.server, setUid: live?.metadata?.uid ?? "" };
 }
 
 /**
- * Waits until the set has `inputs.replicas` pods Ready (in ascending ordinal order, one progress
- * line each), pods above it gone (claims kept and reported), and the rolling update done as far as
- * `partition` allows; OnDelete pods on an old revision are reported, not waited for.
+ * Guard diff: throws a refusal (shown by `pulumi preview` and `pulumi up` before anything
+ * changes); reports a change when the inputs changed or the live set differs from them, so that
+ * `update` runs its checks again right before the set is applied.
+ */
+export async function guardDiff(olds: RolloutOutputs, news: RolloutInputs, log: Log = console.log) {
+  const r = await review(olds, news, log);
+  const liveReplicas = r.live?.spec?.replicas;
+  return {
+    changes:
+      inputsChanged(olds, news, GUARDED) ||
+      (r.live !== undefined && liveReplicas !== news.replicas) ||
+      (r.live?.metadata?.uid ?? "") !== (olds.setUid ?? ""),
+  };
+}
+
+/**
+ * Guard update: the same judgement, then, for an accepted replacement that keeps the set's name,
+ * the old set's pods are removed N-1..0 and its claims protected before the Kubernetes provider
+ * deletes it (all pods at once otherwise).
+ */
+export async function guardUpdate(
+  olds: RolloutOutputs,
+  news: RolloutInputs,
+  log: Log = console.log,
+): Promise<RolloutOutputs> {
+  const r = await review(olds, news, log);
+  const sameName = olds.name === news.name && olds.namespace === news.namespace;
+  if (r.replacement.length > 0 && r.live && sameName) {
+    log(
+      `${news.name}: replacing StatefulSet "${news.namespace}/${news.name}" (${r.replacement.join("; ")}); removing its pods in order first`,
+    );
+    await drain(r.cluster, olds, r.live, log, { forReplacement: true });
+  } else if (news.replicas < (r.live?.spec?.replicas ?? 0))
+    log(`${news.name}: all pods healthy; scaling down to ${news.replicas} is safe`);
+  return {
+    ...news,
+    server: r.cluster.identity.server,
+    // After a replacement the next set is a new object: recorded again by the next update.
+    setUid: r.replacement.length > 0 ? "" : (r.live?.metadata?.uid ?? ""),
+  };
+}
+
+/**
+ * Waits until the set has its replicas available (in ascending ordinal order, one progress line
+ * each), pods above them gone, and the rolling update done as far as `partition` allows; OnDelete
+ * pods on an old revision are reported, not waited for. When another owner (an HPA) sets
+ * `spec.replicas`, follows the live value and says so. After a replacement that changed the set's
+ * name or namespace, drains the old set in order. A timeout still records what it saw.
  */
 export async function waitForRollout(
   inputs: RolloutInputs,
   log: Log = console.log,
-  previous?: RolloutInputs,
+  previous?: RolloutOutputs,
   /** How often to say what is still awaited when nothing else happens. */
   heartbeatMs = 30_000,
-): Promise<RolloutResult> {
+): Promise<RolloutOutputs> {
   const started = Date.now();
   let lastLine = started;
   const say: Log = (line) => {
@@ -164,184 +356,393 @@ export async function waitForRollout(
   };
   const cluster = await connect(inputs, log);
   const ns = inputs.namespace;
-  const sets = cluster.watch(stsPath(ns), { fieldSelector: `metadata.name=${inputs.name}` }, async () => {
-    const list = await cluster.apps.listNamespacedStatefulSet({
-      namespace: ns,
-      fieldSelector: `metadata.name=${inputs.name}`,
-    });
-    return list;
+  if (previous && previous.name === inputs.name && previous.namespace === inputs.namespace) {
+    const identity = identityRefusal(
+      `wait for StatefulSet "${ns}/${inputs.name}"`,
+      { server: previous.server },
+      cluster.identity.server,
+      undefined,
+    );
+    if (identity) throw new RolloutError(identity);
+  }
+  const id = `${ns}/${inputs.name}`;
+  const outputs = (extra: Partial<RolloutOutputs>): RolloutOutputs => ({
+    ...inputs,
+    server: cluster.identity.server,
+    setUid: "",
+    ...extra,
   });
-  const pods = watchPods(cluster, inputs);
+  const sets = cluster.watch(stsPath(ns), { fieldSelector: `metadata.name=${inputs.name}` }, () =>
+    cluster.apps.listNamespacedStatefulSet({ namespace: ns, fieldSelector: `metadata.name=${inputs.name}` }),
+  );
+  const pods = watchPods(cluster, ns, inputs.selector);
+  const views = new PodViews(inputs.name, pods);
   const announced = new Set<number>();
   const gone = new Set<string>();
   const seenLeaving = new Set<string>();
+  let ownerSaid: number | undefined;
+  let result: { set: V1StatefulSet; ready: number[]; replicas: number };
   try {
     await Promise.all([sets.start(), pods.start()]);
     for (;;) {
+      views.refresh();
       const set = sets.objects.get(inputs.name);
+      const now = Date.now();
+      let nextCheckAt: number | undefined;
       if (set) {
         const view = setView(inputs, set);
-        const podViews = podsOf(inputs, pods.objects.values());
-        const state = rolloutState({ ...view, replicas: inputs.replicas }, podViews);
-        const total = inputs.replicas;
-        // Progress: newly Ready ordinals, ascending, counted in that order.
+        // Another owner of spec.replicas (an HPA): wait for what the set asks for, and say why.
+        let total = inputs.replicas;
+        if (observed(set) && view.replicas !== inputs.replicas) {
+          total = view.replicas;
+          if (ownerSaid !== total) {
+            ownerSaid = total;
+            const hpas = await cluster.autoscalersOf(ns, inputs.name);
+            say(
+              `${inputs.name}: spec.replicas is ${total}, not the program's ${inputs.replicas}: ${
+                hpas.length > 0
+                  ? `HorizontalPodAutoscaler ${hpas.map((h) => `"${h}"`).join(", ")} owns it`
+                  : "it was changed outside this program"
+              }; waiting for ${total} pods`,
+            );
+          }
+        }
+        const state = rolloutState({ ...view, replicas: total }, views.values(), now);
+        nextCheckAt = state.nextCheckAt;
+        // Progress: newly Ready ordinals, ascending within one observation.
         for (const ord of state.ready) {
           if (announced.has(ord)) continue;
-          if (
-            inputs.podManagementPolicy === "OrderedReady" &&
-            state.ready.some((o) => o < ord && !announced.has(o))
-          )
-            break;
           announced.add(ord);
           if (
             !previous ||
             ord >= previous.ordinalsStart + previous.replicas ||
             inputs.templateHash !== previous.templateHash
           )
-            say(
-              `${inputs.name}-${ord} ready (${announced.size}/${total}) after ${((Date.now() - started) / 1000).toFixed(1)}s`,
-            );
+            say(`${inputs.name}-${ord} ready (${announced.size}/${total}) after ${secs(now - started)}s`);
         }
-        for (const p of podViews) if (state.leaving.includes(p.ordinal)) seenLeaving.add(p.name);
+        for (const ord of state.leaving) seenLeaving.add(`${inputs.name}-${ord}`);
         for (const name of seenLeaving)
           if (!pods.objects.has(name) && !gone.has(name)) {
             gone.add(name);
             say(`${name} gone (scale-down to ${total})`);
           }
-        if (!state.done && Date.now() - lastLine >= heartbeatMs) {
-          const w = state.waitingOn!;
-          say(
-            `${inputs.name}: ${state.ready.length}/${total} ready after ${((Date.now() - started) / 1000).toFixed(0)}s; waiting for ${inputs.name}-${w.ordinal}: ${w.reason}`,
-          );
-        }
         if (state.done) {
-          const kept =
-            previous && inputs.replicas < previous.replicas
-              ? claimNamesFor(
-                  inputs.claimTemplates,
-                  inputs.name,
-                  inputs.ordinalsStart + inputs.replicas,
-                  previous.replicas - inputs.replicas,
-                )
-              : [];
-          if (kept.length > 0) say(`${inputs.name}: claims of removed pods kept: ${kept.join(", ")}`);
-          if (state.stale.length > 0)
-            say(
-              `${inputs.name}: updateStrategy OnDelete: ${state.stale.join(", ")} still run the old revision; delete them yourself to update them`,
-            );
-          say(
-            `${inputs.name}: ${total}/${total} pods ready after ${((Date.now() - started) / 1000).toFixed(1)}s`,
-          );
-          return {
-            readyPods: state.ready.map((o) => `${inputs.name}-${o}`),
-            keptClaims: kept,
-          };
+          result = { set, ready: state.ready, replicas: total };
+          break;
         }
-        if (Date.now() > cluster.opts.deadline) {
+        if (now - lastLine >= heartbeatMs) {
           const w = state.waitingOn!;
-          throw new RolloutError(
+          say(
+            `${inputs.name}: ${state.ready.length}/${total} ready after ${((now - started) / 1000).toFixed(0)}s; waiting for ${inputs.name}-${w.ordinal}: ${w.reason}`,
+          );
+        }
+        if (now > cluster.opts.deadline) {
+          const w = state.waitingOn!;
+          throw new PartialStateError(
             [
-              `timed out after ${inputs.timeoutSeconds}s waiting for StatefulSet "${ns}/${inputs.name}" (${state.ready.length}/${total} ready):`,
+              `timed out after ${inputs.timeoutSeconds}s waiting for StatefulSet "${id}" (${state.ready.length}/${total} ready):`,
               `  ${w.pod ? describePod(w.pod) : `${inputs.name}-${w.ordinal}: not created`} — ${w.reason}`,
               ...(pods.lastError ? [`  last watch error: ${pods.lastError}`] : []),
             ].join("\n"),
+            id,
+            outputs({
+              setUid: set.metadata?.uid ?? "",
+              readyPods: state.ready.map((o) => `${inputs.name}-${o}`),
+            }),
           );
         }
-      } else if (Date.now() > cluster.opts.deadline) {
-        throw new RolloutError(
-          `timed out after ${inputs.timeoutSeconds}s: StatefulSet "${ns}/${inputs.name}" ${sets.lastError ? `could not be read (last error: ${sets.lastError})` : "does not exist"}`,
+      } else if (now > cluster.opts.deadline) {
+        throw new PartialStateError(
+          `timed out after ${inputs.timeoutSeconds}s: StatefulSet "${id}" ${sets.lastError ? `could not be read (last error: ${sets.lastError})` : "does not exist"}`,
+          id,
+          outputs({ readyPods: [] }),
         );
       }
-      await Promise.race([
-        pods.changed(Math.max(0, Math.min(1000, cluster.remainingMs, heartbeatMs - (Date.now() - lastLine)))),
-        sets.changed(1000),
-      ]);
+      const fatal = sets.fatal ?? pods.fatal;
+      if (fatal) throw fatal;
+      const wake = Math.min(
+        1000,
+        cluster.remainingMs,
+        heartbeatMs - (Date.now() - lastLine),
+        nextCheckAt !== undefined ? nextCheckAt - Date.now() + 5 : Number.POSITIVE_INFINITY,
+      );
+      await Promise.race([pods.changed(Math.max(0, wake)), sets.changed(1000)]);
     }
   } finally {
     sets.stop();
     pods.stop();
   }
+  const { set, ready, replicas } = result;
+  const out = outputs({
+    setUid: set.metadata?.uid ?? "",
+    readyPods: ready.map((o) => `${inputs.name}-${o}`),
+  });
+  if (previous && (previous.name !== inputs.name || previous.namespace !== inputs.namespace)) {
+    // A replacement under a new name or namespace: the old set's pods go in order, before the
+    // engine deletes the old set at the end of the update.
+    const old = await cluster.getStatefulSet(previous.namespace, previous.name);
+    const identity = identityRefusal(
+      `remove the replaced StatefulSet "${previous.namespace}/${previous.name}"`,
+      previous,
+      cluster.identity.server,
+      old?.metadata?.uid,
+    );
+    if (old && !identity && old.metadata?.annotations?.[ROLLOUT_ANNOTATION] === previous.owner)
+      await drain(cluster, previous, old, log, { forReplacement: true });
+    else if (old)
+      log(
+        `${inputs.name}: leaving the old StatefulSet "${previous.namespace}/${previous.name}" alone: ${identity ?? "this rollout no longer manages it"}`,
+      );
+  }
+  await reuseClaims(cluster, inputs, replicas, log);
+  if (previous && replicas < previous.replicas && previous.name === inputs.name) {
+    const removed = claimNamesFor(
+      inputs.claimTemplates.map((t) => t.name),
+      inputs.name,
+      inputs.ordinalsStart + replicas,
+      previous.replicas - replicas,
+    );
+    const present = new Set(
+      (await cluster.listClaims(ns, selectorString(inputs.selector))).map((c) => c.metadata?.name ?? ""),
+    );
+    const kept = removed.filter((c) => present.has(c));
+    const deleted = removed.filter((c) => !present.has(c));
+    if (kept.length > 0) say(`${inputs.name}: claims of removed pods kept: ${kept.join(", ")}`);
+    if (deleted.length > 0)
+      say(
+        `${inputs.name}: claims of removed pods deleted (whenScaled: ${inputs.whenScaled}): ${deleted.join(", ")}`,
+      );
+    out.keptClaims = kept;
+  }
+  const stale = rolloutState({ ...setView(inputs, set), replicas }, views.values()).stale;
+  if (stale.length > 0)
+    say(
+      `${inputs.name}: updateStrategy OnDelete: ${stale.join(", ")} still run the old revision; delete them yourself to update them`,
+    );
+  say(`${inputs.name}: ${replicas}/${replicas} pods ready after ${secs(Date.now() - started)}s`);
+  return out;
+}
+
+/** Claims of pods in range that a destroy had marked released: in use again, so the mark goes. */
+async function reuseClaims(cluster: Cluster, i: RolloutInputs, replicas: number, log: Log): Promise<void> {
+  const inUse = new Set(
+    claimNamesFor(
+      i.claimTemplates.map((t) => t.name),
+      i.name,
+      i.ordinalsStart,
+      replicas,
+    ),
+  );
+  const marked = (await cluster.listClaims(i.namespace, selectorString(i.selector))).filter(
+    (c) => inUse.has(c.metadata?.name ?? "") && c.metadata?.annotations?.[RELEASED_FROM] !== undefined,
+  );
+  for (const c of marked)
+    await cluster.editClaim(i.namespace, c.metadata!.name!, (claim) => {
+      delete claim.metadata!.annotations?.[RELEASED_FROM];
+      delete claim.metadata!.annotations?.[RELEASED_AT];
+      return true;
+    });
+  if (marked.length > 0)
+    log(
+      `${i.name}: claims in use again, released mark removed: ${marked.map((c) => c.metadata?.name).join(", ")}`,
+    );
 }
 
 /**
- * Destroy: scales the set down one ordinal at a time, N-1 first, each pod gone before the next;
- * then marks every claim with where it came from and lists it. Claims are deleted only for
- * `whenDeleted: "Delete"` and only once no pod is left (the Kubernetes garbage collector does it
- * for claims the set owns; the provider for claims the cluster did not give an owner).
+ * Removes a set's pods one at a time, N-1 first, each gone before the next. First the claims are
+ * protected: `whenScaled: Delete` would delete each removed pod's claim, and, before a
+ * replacement, `whenDeleted: Delete` would delete them all with the old set — both are switched
+ * to Retain on the live set, and claim references that say otherwise are dropped once the
+ * controller has seen the change (the controller reconciles them on every sync:
+ * pkg/controller/statefulset/stateful_set_utils.go, updateClaimOwnerRefForSetAndPod).
  */
-export async function teardown(
-  inputs: RolloutInputs,
-  log: Log = console.log,
-  heartbeatMs = 30_000,
-): Promise<RolloutResult> {
-  const cluster = await connect(inputs, log);
-  const ns = inputs.namespace;
+async function drain(
+  cluster: Cluster,
+  i: RolloutInputs,
+  set: V1StatefulSet,
+  log: Log,
+  opts: { forReplacement: boolean; heartbeatMs?: number },
+): Promise<number> {
+  const ns = i.namespace;
+  const heartbeatMs = opts.heartbeatMs ?? 30_000;
   const started = Date.now();
-  const pods = watchPods(cluster, inputs);
-  let podsLeft = 0;
+  const policy = set.spec?.persistentVolumeClaimRetentionPolicy ?? {};
+  const whenDeleted = opts.forReplacement ? "Retain" : (policy.whenDeleted ?? "Retain");
+  if (policy.whenScaled === "Delete" || (policy.whenDeleted ?? "Retain") !== whenDeleted) {
+    const written = await cluster.setRetention(ns, i.name, { whenDeleted, whenScaled: "Retain" });
+    log(
+      `${i.name}: claim retention set to whenDeleted ${whenDeleted}, whenScaled Retain for the ${opts.forReplacement ? "replacement" : "teardown"}, so no claim goes with its pod`,
+    );
+    await protectClaims(cluster, i, written, whenDeleted === "Retain");
+  }
+  const pods = watchPods(cluster, ns, i.selector);
+  const views = new PodViews(i.name, pods);
   try {
     await pods.start();
     for (;;) {
-      const set = await cluster.getStatefulSet(ns, inputs.name);
-      const views = podsOf(inputs, pods.objects.values());
-      podsLeft = views.length;
-      if (!set) break;
-      const step = teardownStep(views, set.spec?.replicas ?? 1, set.spec?.ordinals?.start ?? 0);
-      if ("done" in step) break;
-      if (step.scaleTo !== (set.spec?.replicas ?? 1)) await cluster.scale(ns, inputs.name, step.scaleTo);
-      if (step.waitFor) {
-        const name = step.waitFor;
-        let lastLine = Date.now();
-        while (pods.objects.has(name)) {
-          if (Date.now() - lastLine >= heartbeatMs) {
-            const p = podView(inputs.name, pods.objects.get(name));
-            log(`${inputs.name}: waiting for ${p ? describePod(p) : name} to go`);
-            lastLine = Date.now();
-          }
-          if (Date.now() > cluster.opts.deadline) {
-            const p = podView(inputs.name, pods.objects.get(name));
-            throw new RolloutError(
-              `timed out after ${inputs.timeoutSeconds}s tearing down "${ns}/${inputs.name}": ${p ? describePod(p) : name} is still there. Claims were not touched.`,
-            );
-          }
-          await pods.changed(
-            Math.max(0, Math.min(1000, cluster.remainingMs, heartbeatMs - (Date.now() - lastLine))),
-          );
+      const live = await cluster.getStatefulSet(ns, i.name);
+      views.refresh();
+      const current = [...views.values()];
+      if (!live) return current.length;
+      const step = teardownStep(current, live.spec?.replicas ?? 1, live.spec?.ordinals?.start ?? 0);
+      if ("done" in step) return current.length;
+      if (step.scaleTo !== (live.spec?.replicas ?? 1)) await cluster.scale(ns, i.name, step.scaleTo);
+      if (!step.waitFor) continue;
+      const name = step.waitFor;
+      let lastLine = Date.now();
+      const why = () => {
+        views.refresh();
+        const all = [...views.values()];
+        const p = all.find((v) => v.name === name);
+        const blockers = teardownBlockers(all, name, live.spec?.minReadySeconds ?? i.minReadySeconds);
+        return `${p ? describePod(p) : name}${
+          blockers.length > 0
+            ? `; the StatefulSet controller removes it only once every lower pod is Ready and available, and ${blockers.map(describePod).join("; ")}`
+            : ""
+        }`;
+      };
+      while (pods.objects.has(name)) {
+        if (pods.fatal) throw pods.fatal;
+        if (Date.now() - lastLine >= heartbeatMs) {
+          log(`${i.name}: waiting for ${why()} to go`);
+          lastLine = Date.now();
         }
-        log(
-          `${name} gone (${podsOf(inputs, pods.objects.values()).length} left) after ${((Date.now() - started) / 1000).toFixed(1)}s`,
+        if (Date.now() > cluster.opts.deadline)
+          throw new RolloutError(
+            `timed out after ${i.timeoutSeconds}s removing the pods of StatefulSet "${ns}/${i.name}": ${why()} is still there. Claims were not touched.`,
+          );
+        await pods.changed(
+          Math.max(0, Math.min(1000, cluster.remainingMs, heartbeatMs - (Date.now() - lastLine))),
         );
       }
+      views.refresh();
+      log(`${name} gone (${views.byName.size} left) after ${secs(Date.now() - started)}s`);
     }
   } finally {
     pods.stop();
   }
-  // Only `<template>-<set>-<ordinal>`: not the claims of another set whose name starts the same.
-  const prefixOk = (n: string) =>
-    inputs.claimTemplates.some((t) => ordinalOf(`${t}-${inputs.name}`, n) !== undefined);
-  const claims = (await cluster.listClaims(ns, selectorString(inputs.selector)))
-    .map((c) => c.metadata?.name ?? "")
-    .filter(prefixOk)
-    .sort();
-  const doomed = claimsToDelete(inputs.whenDeleted, podsLeft, claims);
+}
+
+/**
+ * After the retention policy was switched to Retain: waits for the controller to observe it, then
+ * drops any reference that would still delete a claim with a pod (and, for `dropSetRefs`, with the
+ * set), as Retain means.
+ */
+async function protectClaims(
+  cluster: Cluster,
+  i: RolloutInputs,
+  written: V1StatefulSet,
+  dropSetRefs: boolean,
+): Promise<void> {
+  const generation = written.metadata?.generation ?? 0;
+  for (;;) {
+    const s = await cluster.getStatefulSet(i.namespace, i.name);
+    if (!s || (s.status?.observedGeneration ?? 0) >= generation) break;
+    if (Date.now() > cluster.opts.deadline)
+      throw new RolloutError(
+        `timed out after ${i.timeoutSeconds}s waiting for the StatefulSet controller to observe the claim retention change of "${i.namespace}/${i.name}"; no pod was removed`,
+      );
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const uid = written.metadata?.uid;
+  for (const c of await ourClaims(cluster, i)) {
+    const refs = c.metadata?.ownerReferences ?? [];
+    const keep = refs.filter(
+      (r) =>
+        !(r.kind === "Pod" && ordinalOf(i.name, r.name) !== undefined) && !(dropSetRefs && r.uid === uid),
+    );
+    if (keep.length !== refs.length)
+      await cluster.editClaim(i.namespace, c.metadata!.name!, (claim) => {
+        claim.metadata!.ownerReferences = (claim.metadata!.ownerReferences ?? []).filter((r) =>
+          keep.some((k) => k.uid === r.uid),
+        );
+        return true;
+      });
+  }
+}
+
+/** The set's claims: `<template>-<set>-<ordinal>` only, not those of a set whose name starts the same. */
+async function ourClaims(cluster: Cluster, i: RolloutInputs) {
+  const ok = (n: string) => i.claimTemplates.some((t) => ordinalOf(`${t.name}-${i.name}`, n) !== undefined);
+  return (await cluster.listClaims(i.namespace, selectorString(i.selector)))
+    .filter((c) => ok(c.metadata?.name ?? ""))
+    .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+}
+
+function deleteUnreachable(i: RolloutOutputs): boolean {
+  return i.deleteUnreachable || /^(1|true|yes)$/i.test(process.env[DELETE_UNREACHABLE_ENV] ?? "");
+}
+
+/**
+ * Destroy: only a set that carries this rollout's marker and is the one it deployed, on the API
+ * server it was deployed to. Removes the pods N-1..0, each gone before the next; then marks every
+ * claim with where it came from and lists it. Claims are deleted only for `whenDeleted: "Delete"`
+ * and only once no pod is left (the garbage collector for claims the set owns; the provider for
+ * claims the cluster did not give an owner).
+ */
+export async function teardown(
+  props: RolloutOutputs,
+  log: Log = console.log,
+  heartbeatMs = 30_000,
+): Promise<{ keptClaims: string[] }> {
+  const ns = props.namespace;
+  const ref = `StatefulSet "${ns}/${props.name}"`;
+  let cluster: Cluster;
+  let set: V1StatefulSet | undefined;
+  try {
+    cluster = await connect(props, log);
+    set = await cluster.getStatefulSet(ns, props.name);
+  } catch (err) {
+    if (err instanceof UnreachableError && deleteUnreachable(props)) {
+      log(
+        `${props.name}: ${err.message}; ${DELETE_UNREACHABLE_ENV}/rollout.deleteUnreachable is set, so the rollout is removed from the stack without touching that cluster (its pods and claims, if it still exists, are as they were)`,
+      );
+      return { keptClaims: [] };
+    }
+    if (err instanceof UnreachableError)
+      throw new RolloutError(
+        `${err.message}\nNothing was changed. If that cluster is gone for good, run the destroy again with ${DELETE_UNREACHABLE_ENV}=true to remove the rollout from the stack without touching it.`,
+      );
+    throw err;
+  }
+  const identity = identityRefusal(`tear down ${ref}`, props, cluster.identity.server, set?.metadata?.uid);
+  if (identity) throw new RolloutError(identity);
+  if (set && set.metadata?.annotations?.[ROLLOUT_ANNOTATION] !== props.owner) {
+    log(
+      `${props.name}: ${ref} is no longer managed by this rollout (annotation ${ROLLOUT_ANNOTATION} is ${JSON.stringify(set.metadata?.annotations?.[ROLLOUT_ANNOTATION] ?? null)}, not "${props.owner}"): leaving it and its pods alone`,
+    );
+    return { keptClaims: [] };
+  }
+  const podsLeft = set ? await drain(cluster, props, set, log, { forReplacement: false, heartbeatMs }) : 0;
+  const claims = (await ourClaims(cluster, props)).map((c) => c.metadata?.name ?? "");
+  const doomed = claimsToDelete(props.whenDeleted, podsLeft, claims);
   const kept = claims.filter((c) => !doomed.includes(c));
   const at = new Date().toISOString();
   for (const c of kept)
-    await cluster.annotateClaim(ns, c, { [RELEASED_FROM]: `${ns}/${inputs.name}`, [RELEASED_AT]: at });
+    await cluster.editClaim(ns, c, (claim) => {
+      claim.metadata!.annotations = {
+        ...claim.metadata!.annotations,
+        [RELEASED_FROM]: `${ns}/${props.name}`,
+        [RELEASED_AT]: at,
+      };
+      return true;
+    });
   if (kept.length > 0)
     log(
-      `${inputs.name}: kept ${kept.length} claims: ${kept.join(", ")} (marked ${RELEASED_FROM}=${ns}/${inputs.name}; delete them when the data is no longer needed)`,
+      `${props.name}: kept ${kept.length} claims: ${kept.join(", ")} (marked ${RELEASED_FROM}=${ns}/${props.name}; delete them when the data is no longer needed)`,
     );
   if (doomed.length > 0) {
     // Claims the set owns go with the set (garbage collector); the others are deleted here.
-    const set = await cluster.getStatefulSet(ns, inputs.name);
-    const owned = (await cluster.listClaims(ns, selectorString(inputs.selector))).filter((c) =>
-      c.metadata?.ownerReferences?.some((r) => r.uid === set?.metadata?.uid),
+    const uid = set?.metadata?.uid;
+    const owned = new Set(
+      (await ourClaims(cluster, props))
+        .filter((c) => uid && c.metadata?.ownerReferences?.some((r) => r.uid === uid))
+        .map((c) => c.metadata?.name),
     );
-    for (const c of doomed) if (!owned.some((o) => o.metadata?.name === c)) await cluster.deleteClaim(ns, c);
+    for (const c of doomed) if (!owned.has(c)) await cluster.deleteClaim(ns, c);
     log(
-      `${inputs.name}: whenDeleted is Delete: ${doomed.length} claims deleted with the set: ${doomed.join(", ")}`,
+      `${props.name}: whenDeleted is Delete: ${doomed.length} claims deleted with the set: ${doomed.join(", ")}`,
     );
   }
-  return { readyPods: [], keptClaims: kept };
+  return { keptClaims: kept };
 }

@@ -6,9 +6,12 @@
  * it is applied. `destroy` deletes in reverse registration order.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { guardProvider, watcherProvider } from "../../components/rollout";
+import { PROTOCOL, provider } from "../../sdk/rollout/entry";
 import type { Sim } from "../sim";
 import { reveal, settled } from "./mocks";
+
+const guardProvider = provider("guard", PROTOCOL) as unknown as pulumi.dynamic.ResourceProvider;
+const watcherProvider = provider("watcher", PROTOCOL) as unknown as pulumi.dynamic.ResourceProvider;
 
 const PLURAL: Record<string, string> = {
   "kubernetes:core/v1:Service": "services",

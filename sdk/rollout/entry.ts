@@ -1,0 +1,126 @@
+/**
+ * The rollout's entry point in Pulumi's dynamic-provider host (`pulumi-stateful/provider`).
+ *
+ * The `__provider` text a rollout resource stores in state (components/rollout.ts) is a few lines
+ * that load this module by package name from the project the engine runs in and call
+ * `provider(role, protocol)`. Nothing in state names a path of the machine that ran `up`; the
+ * protocol number makes an installed package that cannot serve that state fail loudly instead
+ * of running mismatched code.
+ */
+import { canonical } from "./decide";
+import { PROTOCOL, SUPPORTED_PROTOCOLS } from "./protocol";
+import {
+  guardCreate,
+  guardDiff,
+  guardUpdate,
+  PartialStateError,
+  type RolloutInputs,
+  type RolloutOutputs,
+  teardown,
+  waitForRollout,
+} from "./provider";
+
+/** What Pulumi's dynamic-provider host calls (a `pulumi.dynamic.ResourceProvider`, without importing Pulumi). */
+export interface HostedProvider {
+  check(
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ inputs: Record<string, unknown> }>;
+  diff(
+    id: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ changes: boolean }>;
+  create(inputs: Record<string, unknown>): Promise<{ id: string; outs: Record<string, unknown> }>;
+  update(
+    id: string,
+    olds: Record<string, unknown>,
+    news: Record<string, unknown>,
+  ): Promise<{ outs: Record<string, unknown> }>;
+  delete(id: string, props: Record<string, unknown>): Promise<void>;
+}
+
+/** The engine's marker for a value not known yet (preview): `@pulumi/pulumi/runtime/rpc` unknownValue. */
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+const hasUnknowns = (o: Record<string, unknown>) => JSON.stringify(o).includes(UNKNOWN);
+
+/** Inputs as the provider receives them: without the engine's `__provider`. */
+function clean<T>(props: Record<string, unknown>): T {
+  const { __provider: _, ...rest } = props;
+  return rest as T;
+}
+
+/** The dynamic-provider host reports an error carrying `id` and `properties` as a partially created resource. */
+function partial(err: unknown): never {
+  if (err instanceof PartialStateError)
+    throw Object.assign(new Error(err.message), {
+      id: err.id,
+      properties: err.properties,
+      reasons: err.reasons,
+    });
+  throw err;
+}
+
+const log = (line: string) => console.log(line);
+
+export { PROTOCOL };
+
+export function provider(role: "guard" | "watcher", protocol: number): HostedProvider {
+  if (!SUPPORTED_PROTOCOLS.includes(protocol)) {
+    const fail = async (): Promise<never> => {
+      throw new Error(
+        `pulumi-stateful: this ${role}'s state was written with rollout protocol ${protocol}, which the installed pulumi-stateful (protocol ${PROTOCOL}) cannot serve. Install the pulumi-stateful version this stack was deployed with, finish the operation, then upgrade.`,
+      );
+    };
+    return { check: fail, diff: fail, create: fail, update: fail, delete: fail };
+  }
+  const id = (i: RolloutInputs) => `${i.namespace}/${i.name}`;
+  const check = async (_olds: Record<string, unknown>, news: Record<string, unknown>) => ({ inputs: news });
+  if (role === "guard")
+    return {
+      check,
+      async diff(_id, olds, news) {
+        // Preview with inputs not known yet (e.g. a kubeconfig from a cluster being created): nothing to judge.
+        if (hasUnknowns(news)) return { changes: true };
+        return guardDiff(clean<RolloutOutputs>(olds), clean<RolloutInputs>(news), log);
+      },
+      async create(inputs) {
+        const i = clean<RolloutInputs>(inputs);
+        return { id: id(i), outs: { ...(await guardCreate(i, log)), protocol: PROTOCOL } };
+      },
+      async update(_id, olds, news) {
+        const outs = await guardUpdate(clean<RolloutOutputs>(olds), clean<RolloutInputs>(news), log);
+        return { outs: { ...outs, protocol: PROTOCOL } };
+      },
+      async delete() {},
+    };
+  return {
+    check,
+    async diff(_id, olds, news) {
+      const {
+        server: _s,
+        setUid: _u,
+        readyPods: _r,
+        keptClaims: _k,
+        protocol: _p,
+        ...was
+      } = clean<RolloutOutputs & { protocol?: number }>(olds);
+      return { changes: canonical(was) !== canonical(clean(news)) };
+    },
+    async create(inputs) {
+      const i = clean<RolloutInputs>(inputs);
+      const outs = await waitForRollout(i, log).catch(partial);
+      return { id: id(i), outs: { ...outs, protocol: PROTOCOL } };
+    },
+    async update(_id, olds, news) {
+      const outs = await waitForRollout(clean<RolloutInputs>(news), log, clean<RolloutOutputs>(olds)).catch(
+        partial,
+      );
+      return { outs: { ...outs, protocol: PROTOCOL } };
+    },
+    async delete(_id, props) {
+      await teardown(clean<RolloutOutputs>(props), log);
+    },
+  };
+}
