@@ -341,22 +341,26 @@ export class Cluster {
     });
   }
 
+  /** Call options that send a JSON merge patch (the generated patch methods default to JSON Patch). */
+  private mergePatch() {
+    return this.k8s.setHeaderOptions("Content-Type", this.k8s.PatchStrategy.MergePatch);
+  }
+
   /**
-   * Changes `spec.persistentVolumeClaimRetentionPolicy` of a set (read, modify, replace with its
-   * resourceVersion; conflicts retried). Returns the set as written.
+   * Changes only `spec.persistentVolumeClaimRetentionPolicy` of a set, by merge patch: nothing
+   * else of the set is rewritten (a read-modify-write through typed models could drop fields the
+   * client does not know and change the pod template).
    */
   async setRetention(
     namespace: string,
     name: string,
     policy: { whenDeleted: string; whenScaled: string },
   ): Promise<K8s.V1StatefulSet> {
-    return this.retryConflicts(
-      `changing the claim retention of StatefulSet ${namespace}/${name}`,
-      async () => {
-        const set = await this.apps.readNamespacedStatefulSet({ namespace, name });
-        set.spec!.persistentVolumeClaimRetentionPolicy = { ...policy };
-        return this.apps.replaceNamespacedStatefulSet({ namespace, name, body: set });
-      },
+    return this.retry(`changing the claim retention of StatefulSet ${namespace}/${name}`, () =>
+      this.apps.patchNamespacedStatefulSet(
+        { namespace, name, body: { spec: { persistentVolumeClaimRetentionPolicy: { ...policy } } } },
+        this.mergePatch(),
+      ),
     );
   }
 
@@ -384,13 +388,14 @@ export class Cluster {
   }
 
   /**
-   * Changes a claim's metadata (read, modify, replace with its resourceVersion; conflicts
-   * retried); `edit` returns false to leave the claim as it is. A claim that is gone is skipped.
+   * Changes a claim's metadata by merge patch, with its resourceVersion as precondition (conflicts
+   * re-read and retried): `edit` returns the metadata fields to set (null removes an annotation),
+   * or undefined to leave the claim alone. A claim that is gone is skipped.
    */
-  async editClaim(
+  async patchClaim(
     namespace: string,
     name: string,
-    edit: (claim: K8s.V1PersistentVolumeClaim) => boolean,
+    edit: (claim: K8s.V1PersistentVolumeClaim) => Record<string, unknown> | undefined,
   ): Promise<void> {
     await this.retryConflicts(`updating claim ${namespace}/${name}`, async () => {
       let claim: K8s.V1PersistentVolumeClaim;
@@ -400,9 +405,16 @@ export class Cluster {
         if (httpStatus(err) === 404) return;
         throw err;
       }
-      claim.metadata ??= {};
-      if (!edit(claim)) return;
-      await this.core.replaceNamespacedPersistentVolumeClaim({ namespace, name, body: claim });
+      const metadata = edit(claim);
+      if (!metadata) return;
+      await this.core.patchNamespacedPersistentVolumeClaim(
+        {
+          namespace,
+          name,
+          body: { metadata: { ...metadata, resourceVersion: claim.metadata?.resourceVersion } },
+        },
+        this.mergePatch(),
+      );
     });
   }
 

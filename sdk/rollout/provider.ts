@@ -537,11 +537,9 @@ async function reuseClaims(cluster: Cluster, i: RolloutInputs, replicas: number,
     (c) => inUse.has(c.metadata?.name ?? "") && c.metadata?.annotations?.[RELEASED_FROM] !== undefined,
   );
   for (const c of marked)
-    await cluster.editClaim(i.namespace, c.metadata!.name!, (claim) => {
-      delete claim.metadata!.annotations?.[RELEASED_FROM];
-      delete claim.metadata!.annotations?.[RELEASED_AT];
-      return true;
-    });
+    await cluster.patchClaim(i.namespace, c.metadata!.name!, () => ({
+      annotations: { [RELEASED_FROM]: null, [RELEASED_AT]: null },
+    }));
   if (marked.length > 0)
     log(
       `${i.name}: claims in use again, released mark removed: ${marked.map((c) => c.metadata?.name).join(", ")}`,
@@ -652,12 +650,11 @@ async function protectClaims(
         !(r.kind === "Pod" && ordinalOf(i.name, r.name) !== undefined) && !(dropSetRefs && r.uid === uid),
     );
     if (keep.length !== refs.length)
-      await cluster.editClaim(i.namespace, c.metadata!.name!, (claim) => {
-        claim.metadata!.ownerReferences = (claim.metadata!.ownerReferences ?? []).filter((r) =>
+      await cluster.patchClaim(i.namespace, c.metadata!.name!, (claim) => ({
+        ownerReferences: (claim.metadata?.ownerReferences ?? []).filter((r) =>
           keep.some((k) => k.uid === r.uid),
-        );
-        return true;
-      });
+        ),
+      }));
   }
 }
 
@@ -719,14 +716,9 @@ export async function teardown(
   const kept = claims.filter((c) => !doomed.includes(c));
   const at = new Date().toISOString();
   for (const c of kept)
-    await cluster.editClaim(ns, c, (claim) => {
-      claim.metadata!.annotations = {
-        ...claim.metadata!.annotations,
-        [RELEASED_FROM]: `${ns}/${props.name}`,
-        [RELEASED_AT]: at,
-      };
-      return true;
-    });
+    await cluster.patchClaim(ns, c, () => ({
+      annotations: { [RELEASED_FROM]: `${ns}/${props.name}`, [RELEASED_AT]: at },
+    }));
   if (kept.length > 0)
     log(
       `${props.name}: kept ${kept.length} claims: ${kept.join(", ")} (marked ${RELEASED_FROM}=${ns}/${props.name}; delete them when the data is no longer needed)`,
