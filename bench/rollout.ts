@@ -1,8 +1,16 @@
 /**
- * `npm run --silent bench -- rollout`: a 50-pod ordered rollout on the simulator (in its own
- * process, as a cluster would be), each pod Ready 20 ms after it starts, waited for by the rollout
- * provider; then, in the same run, the same rollout waited for by a naive loop that lists pods once
- * a second. Overhead = total time minus the 50 x 20 ms the pods themselves take. Last line: JSON.
+ * `npm run --silent bench -- rollout`: ordered rollouts of 50, 200 and 1000 pods on the simulator
+ * (in its own process, as a cluster would be), each pod Ready 20 ms after it starts, waited for by
+ * the rollout provider in this process (after a warm-up run, so module loading and JIT are not
+ * counted). Figures per run:
+ *   provider_lag_ms  how long after the last pod turned Ready the provider returned (headline);
+ *   provider_cpu_ms  CPU time (user + system) this process spent in the wait;
+ *   events           watch events the provider received (pods and the set);
+ *   requests         HTTP requests the simulator served (a watch counts once);
+ *   cluster_ms       the simulated cluster's own time: deploy to last pod Ready.
+ * `cpu_per_pod_ratio` is provider CPU per pod at 1000 over that at 50: 1 means linear in replicas.
+ * No polling reference: a poll's lag depends on its phase against the last Ready, which no run fixes.
+ * Last line: JSON with the 1000-pod figures, the ratio and the per-pod CPU at each size.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -10,10 +18,9 @@ import { createInterface } from "node:readline";
 import { waitForRollout } from "../sdk/rollout/provider";
 import { inputsFor } from "../test/support/rollout-fixture";
 
-const REPLICAS = 50;
 const READY_MS = 20;
+const SIZES = [50, 200, 1000];
 
-/** A simulator process and a way to ask it one thing at a time. */
 /** The simulator process's answers (bench/sim-process.ts). */
 type Reply = { deployed: number; requests: number; lastReadyAt: number };
 
@@ -42,72 +49,58 @@ async function startSim(): Promise<{
   };
 }
 
-async function providerRun(
-  name: string,
-): Promise<{ totalMs: number; requests: number; lagMs: number; clusterMs: number }> {
+interface Run {
+  replicas: number;
+  provider_lag_ms: number;
+  provider_cpu_ms: number;
+  events: number;
+  requests: number;
+  cluster_ms: number;
+}
+
+async function providerRun(replicas: number): Promise<Run> {
   const sim = await startSim();
   try {
     const inputs = {
-      ...inputsFor({ kubeconfig: () => sim.kubeconfig }, name, { replicas: REPLICAS, volumes: [] }),
-      timeoutSeconds: 120,
+      ...inputsFor({ kubeconfig: () => sim.kubeconfig }, "bench", { replicas, volumes: [] }),
+      timeoutSeconds: 600,
     };
-    const { deployed } = await sim.ask(`deploy ${name} ${REPLICAS}`);
-    await waitForRollout(inputs, () => {});
+    const stats = { events: 0 };
+    const { deployed } = await sim.ask(`deploy bench ${replicas}`);
+    const cpu = process.cpuUsage();
+    await waitForRollout(inputs, () => {}, undefined, 30_000, stats);
+    const used = process.cpuUsage(cpu);
     const done = Date.now();
-    const stats = await sim.ask("stats");
+    const s = await sim.ask("stats");
     return {
-      totalMs: done - deployed,
-      requests: stats.requests,
-      lagMs: done - stats.lastReadyAt,
-      clusterMs: stats.lastReadyAt - deployed,
+      replicas,
+      provider_lag_ms: done - s.lastReadyAt,
+      provider_cpu_ms: Math.round((used.user + used.system) / 1000),
+      events: stats.events,
+      requests: s.requests,
+      cluster_ms: s.lastReadyAt - deployed,
     };
-  } finally {
-    sim.stop();
-  }
-}
-
-async function pollingRun(name: string): Promise<{ totalMs: number; requests: number }> {
-  const sim = await startSim();
-  try {
-    const url = /server: (\S+)/.exec(sim.kubeconfig)![1];
-    const { deployed } = await sim.ask(`deploy ${name} ${REPLICAS}`);
-    for (;;) {
-      const res = await fetch(
-        `${url}/api/v1/namespaces/default/pods?labelSelector=app.kubernetes.io%2Fname%3D${name}`,
-      );
-      const list = (await res.json()) as {
-        items: { status?: { conditions?: { type: string; status: string }[] } }[];
-      };
-      const ready = list.items.filter((p) =>
-        p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
-      ).length;
-      if (ready === REPLICAS) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    const done = Date.now();
-    return { totalMs: done - deployed, requests: (await sim.ask("stats")).requests };
   } finally {
     sim.stop();
   }
 }
 
 export async function benchRollout(): Promise<Record<string, number>> {
-  await providerRun("warmup"); // module loading and JIT
-  const p = await providerRun("bench");
-  const n = await pollingRun("bench");
-  const floor = REPLICAS * READY_MS;
-  process.stdout.write(
-    `rollout: provider ${p.totalMs} ms (${p.lagMs} ms after the last pod turned Ready) with ${p.requests} requests; polling ${n.totalMs} ms with ${n.requests} requests; the pods alone ${floor} ms\n`,
-  );
+  await providerRun(20); // warm-up: module loading and JIT
+  const runs: Run[] = [];
+  for (const n of SIZES) {
+    const r = await providerRun(n);
+    runs.push(r);
+    process.stdout.write(
+      `rollout ${n} pods: returned ${r.provider_lag_ms} ms after the last pod turned Ready; provider CPU ${r.provider_cpu_ms} ms (${(r.provider_cpu_ms / n).toFixed(3)} ms/pod) for ${r.events} events, ${r.requests} requests; cluster ${r.cluster_ms} ms\n`,
+    );
+  }
+  const perPod = (r: Run) => r.provider_cpu_ms / r.replicas;
+  const small = runs[0]!;
+  const big = runs.at(-1)!;
   return {
-    replicas: REPLICAS,
-    ready_delay_ms: READY_MS,
-    overhead_ms: p.totalMs - floor,
-    requests: p.requests,
-    polling_overhead_ms: n.totalMs - floor,
-    // Of overhead_ms: what the simulated cluster itself took beyond 50 x 20 ms, and what the
-    // provider took after the last pod turned Ready.
-    cluster_overhead_ms: p.clusterMs - floor,
-    provider_lag_ms: p.lagMs,
+    ...big,
+    cpu_per_pod_ratio: Number((perPod(big) / perPod(small)).toFixed(2)),
+    ...Object.fromEntries(runs.map((r) => [`cpu_per_pod_ms_${r.replicas}`, Number(perPod(r).toFixed(3))])),
   };
 }

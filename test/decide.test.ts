@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   claimsToDelete,
   type PodView,
+  RolloutTracker,
   rolloutState,
   type SetView,
   scaleDownRefusal,
@@ -111,6 +112,69 @@ describe("rollout state", () => {
           const w = st.waitingOn!;
           // Nothing lower than what it waits on is missing or unready.
           for (let i = 0; i < Math.min(w.ordinal, n); i++) expect(st.ready).toContain(i);
+        }
+      }),
+    );
+  });
+});
+
+describe("incremental tracker", () => {
+  /** A random pod observation: which ordinal, and what it looks like now (or gone). */
+  const arbEvent = fc.record({
+    ordinal: fc.integer({ min: 0, max: 7 }),
+    gone: fc.boolean(),
+    ready: fc.boolean(),
+    terminating: fc.boolean(),
+    revision: fc.constantFrom("s-old", "s-new"),
+    readyAgoMs: fc.integer({ min: 0, max: 3000 }),
+    /** Time passes before this observation: pods become available without an event. */
+    laterMs: fc.integer({ min: 0, max: 1500 }),
+  });
+  const arbSet = fc.record({
+    replicas: fc.integer({ min: 0, max: 7 }),
+    partition: fc.integer({ min: 0, max: 7 }),
+    updateStrategy: fc.constantFrom("RollingUpdate" as const, "OnDelete" as const),
+    minReadySeconds: fc.constantFrom(0, 1, 2),
+    observedGeneration: fc.constantFrom(0, 1),
+  });
+
+  it("property: after any sequence of pod and set changes, judges exactly as rolloutState", () => {
+    fc.assert(
+      fc.property(arbSet, fc.array(fc.oneof(arbEvent, arbSet), { maxLength: 40 }), (first, steps) => {
+        let now = 1_000_000;
+        let view = set(first);
+        const pods = new Map<number, PodView>();
+        const tracker = new RolloutTracker(view);
+        const announced = new Set<number>();
+        for (const step of steps) {
+          if ("ordinal" in step) {
+            now += step.laterMs;
+            if (step.gone) {
+              pods.delete(step.ordinal);
+              tracker.remove(step.ordinal, now);
+            } else {
+              const p = pod(step.ordinal, {
+                ready: step.ready,
+                terminating: step.terminating,
+                revision: step.revision,
+                readySince: now - step.readyAgoMs,
+              });
+              pods.set(step.ordinal, p);
+              tracker.upsert(p, now);
+            }
+          } else {
+            view = set(step);
+            tracker.setSet(view, now);
+          }
+          const got = tracker.evaluate(now);
+          const want = rolloutState(view, pods.values(), now);
+          expect(got.done).toBe(want.done);
+          expect(got.readyCount).toBe(want.ready.length);
+          expect(got.leaving).toEqual(want.leaving);
+          expect(got.nextCheckAt).toBe(want.nextCheckAt);
+          // Every ordinal that is done has been reported as newly ready at least once.
+          for (const o of got.newlyReady) announced.add(o);
+          for (const o of want.ready) expect(announced.has(o)).toBe(true);
         }
       }),
     );

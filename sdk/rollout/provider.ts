@@ -23,8 +23,8 @@ import {
   type PodView,
   podView,
   type Recorded,
+  RolloutTracker,
   replacementChanges,
-  rolloutState,
   type SetView,
   scaleDownRefusal,
   teardownBlockers,
@@ -169,18 +169,27 @@ function watchPods(cluster: Cluster, ns: string, selector: Record<string, string
   );
 }
 
+/** Who hears of each changed pod. */
+interface PodSink {
+  upsert(v: PodView, now: number): void;
+  remove(ordinal: number, now: number): void;
+}
+
 /** Pod views kept current from a watch with work proportional to what changed (not to the set's size). */
 class PodViews {
   readonly byName = new Map<string, PodView>();
   constructor(
     private readonly setName: string,
     private readonly pods: ReturnType<typeof watchPods>,
+    private readonly tracker?: PodSink,
   ) {}
-  refresh(): void {
+  refresh(now = Date.now()): void {
     for (const name of this.pods.takeChanged()) {
       const v = podView(this.setName, this.pods.objects.get(name));
-      if (v) this.byName.set(name, v);
-      else this.byName.delete(name);
+      if (v) {
+        this.byName.set(name, v);
+        this.tracker?.upsert(v, now);
+      } else if (this.byName.delete(name)) this.tracker?.remove(ordinalOf(this.setName, name)!, now);
     }
   }
   values(): IterableIterator<PodView> {
@@ -347,6 +356,8 @@ export async function waitForRollout(
   previous?: RolloutOutputs,
   /** How often to say what is still awaited when nothing else happens. */
   heartbeatMs = 30_000,
+  /** Filled with what the wait received (benchmarks). */
+  stats?: { events: number },
 ): Promise<RolloutOutputs> {
   const started = Date.now();
   let lastLine = started;
@@ -376,18 +387,23 @@ export async function waitForRollout(
     cluster.apps.listNamespacedStatefulSet({ namespace: ns, fieldSelector: `metadata.name=${inputs.name}` }),
   );
   const pods = watchPods(cluster, ns, inputs.selector);
-  const views = new PodViews(inputs.name, pods);
+  let tracker: RolloutTracker | undefined;
+  // The tracker exists once the set is seen; pods seen before are fed to it then.
+  const views = new PodViews(inputs.name, pods, {
+    upsert: (v, now) => tracker?.upsert(v, now),
+    remove: (o, now) => tracker?.remove(o, now),
+  });
   const announced = new Set<number>();
   const gone = new Set<string>();
   const seenLeaving = new Set<string>();
   let ownerSaid: number | undefined;
-  let result: { set: V1StatefulSet; ready: number[]; replicas: number };
+  let result: { set: V1StatefulSet; replicas: number };
   try {
     await Promise.all([sets.start(), pods.start()]);
     for (;;) {
-      views.refresh();
-      const set = sets.objects.get(inputs.name);
       const now = Date.now();
+      views.refresh(now);
+      const set = sets.objects.get(inputs.name);
       let nextCheckAt: number | undefined;
       if (set) {
         const view = setView(inputs, set);
@@ -407,10 +423,14 @@ export async function waitForRollout(
             );
           }
         }
-        const state = rolloutState({ ...view, replicas: total }, views.values(), now);
+        if (!tracker) {
+          tracker = new RolloutTracker({ ...view, replicas: total });
+          for (const v of views.values()) tracker.upsert(v, now);
+        } else tracker.setSet({ ...view, replicas: total }, now);
+        const state = tracker.evaluate(now);
         nextCheckAt = state.nextCheckAt;
         // Progress: newly Ready ordinals, ascending within one observation.
-        for (const ord of state.ready) {
+        for (const ord of state.newlyReady) {
           if (announced.has(ord)) continue;
           announced.add(ord);
           if (
@@ -427,27 +447,28 @@ export async function waitForRollout(
             say(`${name} gone (scale-down to ${total})`);
           }
         if (state.done) {
-          result = { set, ready: state.ready, replicas: total };
+          result = { set, replicas: total };
           break;
         }
         if (now - lastLine >= heartbeatMs) {
-          const w = state.waitingOn!;
+          const w = tracker.full(now).waitingOn!;
           say(
-            `${inputs.name}: ${state.ready.length}/${total} ready after ${((now - started) / 1000).toFixed(0)}s; waiting for ${inputs.name}-${w.ordinal}: ${w.reason}`,
+            `${inputs.name}: ${state.readyCount}/${total} ready after ${((now - started) / 1000).toFixed(0)}s; waiting for ${inputs.name}-${w.ordinal}: ${w.reason}`,
           );
         }
         if (now > cluster.opts.deadline) {
-          const w = state.waitingOn!;
+          const full = tracker.full(now);
+          const w = full.waitingOn!;
           throw new PartialStateError(
             [
-              `timed out after ${inputs.timeoutSeconds}s waiting for StatefulSet "${id}" (${state.ready.length}/${total} ready):`,
+              `timed out after ${inputs.timeoutSeconds}s waiting for StatefulSet "${id}" (${full.ready.length}/${total} ready):`,
               `  ${w.pod ? describePod(w.pod) : `${inputs.name}-${w.ordinal}: not created`} — ${w.reason}`,
               ...(pods.lastError ? [`  last watch error: ${pods.lastError}`] : []),
             ].join("\n"),
             id,
             outputs({
               setUid: set.metadata?.uid ?? "",
-              readyPods: state.ready.map((o) => `${inputs.name}-${o}`),
+              readyPods: full.ready.map((o) => `${inputs.name}-${o}`),
             }),
           );
         }
@@ -471,11 +492,13 @@ export async function waitForRollout(
   } finally {
     sets.stop();
     pods.stop();
+    if (stats) stats.events = sets.events + pods.events;
   }
-  const { set, ready, replicas } = result;
+  const { set, replicas } = result;
+  const final = tracker!.full();
   const out = outputs({
     setUid: set.metadata?.uid ?? "",
-    readyPods: ready.map((o) => `${inputs.name}-${o}`),
+    readyPods: final.ready.map((o) => `${inputs.name}-${o}`),
   });
   if (previous && (previous.name !== inputs.name || previous.namespace !== inputs.namespace)) {
     // A replacement under a new name or namespace: the old set's pods go in order, before the
@@ -514,7 +537,7 @@ export async function waitForRollout(
       );
     out.keptClaims = kept;
   }
-  const stale = rolloutState({ ...setView(inputs, set), replicas }, views.values()).stale;
+  const stale = final.stale;
   if (stale.length > 0)
     say(
       `${inputs.name}: updateStrategy OnDelete: ${stale.join(", ")} still run the old revision; delete them yourself to update them`,
