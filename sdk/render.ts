@@ -6,11 +6,11 @@
  * The rollout's two dynamic resources are not Kubernetes objects and are not rendered; with the
  * rollout on (the default) the StatefulSet carries `pulumi.com/skipAwait`, as the component's does.
  */
-import { stringify } from "yaml";
 import { type HeadlessServiceArgs, resolveHeadlessService } from "./headless-service";
 import { statefulAppManifests } from "./manifests";
 import { headlessServiceManifest } from "./manifests/services";
 import { resolveStatefulApp, type StatefulAppArgs, type StatefulAppSpec } from "./stateful-app";
+import { kubeYaml } from "./yaml";
 import { resolveZooKeeper, type ZooKeeperEnsembleArgs } from "./zookeeper/ensemble";
 
 /** A Kubernetes object as plain data: what a component registers, and one YAML document. */
@@ -107,54 +107,17 @@ export function renderZooKeeperEnsemble(name: string, args: ZooKeeperEnsembleArg
   return appObjects(resolveZooKeeper(name, args).app);
 }
 
-/** Keys that lead, in this order; every other key of the same map follows in sorted order. */
-const TOP_KEYS = ["apiVersion", "kind", "metadata"];
-const METADATA_KEYS = ["name", "namespace", "labels", "annotations"];
-
-/** A copy with every map's keys sorted (code-unit order) and undefined values dropped. */
-function sorted(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sorted);
-  if (value === null || typeof value !== "object") return value;
-  return leading(value as Record<string, unknown>, [], sorted);
-}
-
-function leading(
-  map: Record<string, unknown>,
-  first: readonly string[],
-  child: (v: unknown, key: string) => unknown,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of first) if (map[k] !== undefined) out[k] = child(map[k], k);
-  for (const k of Object.keys(map).sort())
-    if (map[k] !== undefined && !first.includes(k)) out[k] = child(map[k], k);
-  return out;
-}
-
 /**
- * The object with its keys in the order Kubernetes tools print them and the golden files hold:
- * `apiVersion`, `kind`, `metadata` (`name`, `namespace`, `labels`, `annotations`, then the rest
- * sorted), then the rest sorted; every other map sorted. Independent of construction order, so the
- * YAML is stable and equals what the components register under the mocks (which sort keys).
+ * Multi-document YAML, each object a document starting with `---`, in the order given. Keys are
+ * in canonical order (`apiVersion`, `kind`, `metadata` with `name`, `namespace`, `labels`,
+ * `annotations` first, every other map sorted), as the components' objects come out of the Pulumi
+ * mocks and as the golden files hold them; block style, no line folding, no anchors (an object
+ * that appears twice is written twice). The bytes are those of the `yaml` package (sdk/yaml.ts).
  */
-function canonical(o: KubeObject): Record<string, unknown> {
-  return leading(o, TOP_KEYS, (v, k) =>
-    k === "metadata" ? leading(v as Record<string, unknown>, METADATA_KEYS, sorted) : sorted(v),
-  );
-}
-
-/**
- * One YAML document: keys in canonical order, block style, no line folding, no anchors (an object
- * that appears twice is written twice, as `kubectl` expects).
- */
-function document(o: KubeObject): string {
-  return stringify(canonical(o), { lineWidth: 0, aliasDuplicateObjects: false });
-}
-
-/** Multi-document YAML, each object a document starting with `---`, in the order given. */
 export function toYaml(objects: readonly KubeObject[]): string {
-  let out = "";
-  for (const o of objects) out += `---\n${document(o)}`;
-  return out;
+  const docs: string[] = [];
+  for (const o of objects) docs.push("---\n", kubeYaml(o));
+  return docs.join("");
 }
 
 /** `<kind>-<namespace>-<name>.yaml`, lower-case kind: the file `render --out` writes an object to. */
