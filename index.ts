@@ -2,6 +2,17 @@
 export * from "./components";
 export { type Problem, StatefulArgsError } from "./sdk/errors";
 export { claimName, podFqdn, podName, serviceDomain } from "./sdk/naming";
+export {
+  compareDependencyOrder,
+  dependencyOrder,
+  fileNameFor,
+  type KubeObject,
+  type RenderStatefulAppArgs,
+  renderHeadlessService,
+  renderStatefulApp,
+  renderZooKeeperEnsemble,
+  toYaml,
+} from "./sdk/render";
 export type {
   AccessMode,
   AntiAffinityArgs,
