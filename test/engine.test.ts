@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Sim, until } from "./sim";
 import { Engine, type ResourceState, type Step } from "./support/engine";
 import { isSecret, UNKNOWN } from "./support/host";
+import { KubernetesProvider } from "./support/k8s-provider-model";
 
 // A trivial dynamic provider. Its closure captures no import (DESIGN.md, dynamic provider fact 1).
 // What it does shows in `engine.log`: the host's stdout.
@@ -815,4 +816,135 @@ describe("the review's finding, with the current rollout code", () => {
       expect(sim.pods()).toHaveLength(2);
     },
   );
+});
+
+describe("the pulumi-kubernetes model's diff of a StatefulSet (diff.go's force-new fields)", () => {
+  const inputs = {
+    apiVersion: "apps/v1",
+    kind: "StatefulSet",
+    metadata: { name: "web", namespace: "default", labels: { app: "web" } },
+    spec: {
+      serviceName: "web-headless",
+      replicas: 2,
+      selector: { matchLabels: { app: "web" } },
+      template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "c", image: "x:1" }] } },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: "data" },
+          spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+        },
+      ],
+    },
+  };
+  // The checkpoint: the live object (with server defaults and status) plus the inputs it came from.
+  const live = {
+    ...structuredClone(inputs),
+    metadata: { ...inputs.metadata, uid: "u", resourceVersion: "7", generation: 1 },
+    spec: { ...structuredClone(inputs.spec), podManagementPolicy: "OrderedReady", revisionHistoryLimit: 10 },
+    status: { replicas: 2, readyReplicas: 2 },
+  };
+  const checkpoint = {
+    ...live,
+    __inputs: inputs,
+    __initialApiVersion: "apps/v1",
+    __fieldManager: "pulumi-kubernetes-x",
+  };
+  const model = new KubernetesProvider({ server: "http://unused" });
+  /** A change that sets `path` (dotted; numeric parts index arrays) to `value`. */
+  const set =
+    (path: string, value: unknown) =>
+    (o: any): void => {
+      const parts = path.split(".");
+      const last = parts.pop()!;
+      let cur = o;
+      for (const part of parts) cur = cur[part];
+      cur[last] = value;
+    };
+  const diff = async (
+    change: (o: any) => void,
+    provider = model,
+    base: any = inputs,
+    state: any = checkpoint,
+  ) => {
+    const news = structuredClone(base);
+    change(news);
+    return provider.diff({
+      urn: "urn:pulumi:s::p::kubernetes:apps/v1:StatefulSet::web",
+      name: "web",
+      type: STS,
+      id: "default/web",
+      oldInputs: base,
+      oldOutputs: state,
+      newInputs: news,
+      ignoreChanges: [],
+      allowUnknowns: false,
+    });
+  };
+
+  it("in place: replicas, the pod template, labels; server defaults and status are not a diff", async () => {
+    expect(await diff(() => {})).toMatchObject({ changes: "none", replaces: [] });
+    for (const change of [
+      set("spec.replicas", 3),
+      set("spec.template.spec.containers.0.image", "x:2"),
+      set("metadata.labels.tier", "db"),
+    ])
+      expect(await diff(change)).toMatchObject({ changes: "some", replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("replaced, delete-before-replace (same name): serviceName, selector, claim templates, podManagementPolicy, revisionHistoryLimit", async () => {
+    const cases: Array<[string, unknown, string]> = [
+      ["spec.serviceName", "other", "spec.serviceName"],
+      ["spec.selector.matchLabels.app", "other", "spec.selector.matchLabels.app"],
+      [
+        "spec.volumeClaimTemplates.0.spec.resources.requests.storage",
+        "2Gi",
+        "spec.volumeClaimTemplates[0].spec.resources.requests.storage",
+      ],
+      ["spec.podManagementPolicy", "Parallel", "spec.podManagementPolicy"],
+      ["spec.revisionHistoryLimit", 5, "spec.revisionHistoryLimit"],
+    ];
+    for (const [at, value, path] of cases)
+      expect(await diff(set(at, value))).toMatchObject({
+        changes: "some",
+        replaces: [path],
+        deleteBeforeReplace: true,
+      });
+  });
+
+  it("a force-new field the inputs did not have before replaces, even at the server's default value", async () => {
+    // The live object has podManagementPolicy OrderedReady (a default), but the recorded inputs did
+    // not: the pruned checkpoint lacks it, so writing it out is an "add".
+    expect(await diff(set("spec.podManagementPolicy", "OrderedReady"))).toMatchObject({
+      replaces: ["spec.podManagementPolicy"],
+      detailedDiff: { "spec.podManagementPolicy": "add-replace" },
+    });
+  });
+
+  it("a new name or namespace is create-before-delete", async () => {
+    expect(await diff(set("metadata.name", "web2"))).toMatchObject({
+      replaces: ["metadata.name"],
+      deleteBeforeReplace: false,
+    });
+    expect(await diff(set("metadata.namespace", "other"))).toMatchObject({
+      replaces: ["metadata.namespace"],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("ConfigMap data is force-new unless enableConfigMapMutable", async () => {
+    const cm = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "cm", namespace: "default" },
+      data: { k: "1" },
+    };
+    const state = { ...cm, metadata: { ...cm.metadata, uid: "u" }, __inputs: cm };
+    const change = set("data.k", "2");
+    expect(await diff(change, model, cm, state)).toMatchObject({
+      replaces: ["data.k"],
+      deleteBeforeReplace: true,
+    });
+    const mutable = new KubernetesProvider({ server: "http://unused", enableConfigMapMutable: true });
+    expect(await diff(change, mutable, cm, state)).toMatchObject({ changes: "some", replaces: [] });
+  });
 });
