@@ -245,7 +245,7 @@ describe("the dynamic-provider host, as the engine calls it", () => {
 
   it("the host script is resolved from the working directory, as the CLI's plugin script does", () => {
     expect(resolveHostScript(root)).toBe(require.resolve("@pulumi/pulumi/cmd/dynamic-provider"));
-    expect(() => resolveHostScript(mkdtempSync(join(tmpdir(), "no-sdk-")))).toThrow(/cannot be resolved/);
+    expect(() => resolveHostScript(mkdtempSync(join(scratch, "no-sdk-")))).toThrow(/cannot be resolved/);
   });
 });
 
@@ -329,7 +329,7 @@ describe("the rollout providers through the host, on the simulator", () => {
     "today, from a directory without node_modules the stored provider cannot load its implementation: delete fails",
     { timeout: 120_000 },
     async () => {
-      const bare = mkdtempSync(join(tmpdir(), "bare-"));
+      const bare = mkdtempSync(join(scratch, "bare-"));
       // The CLI's plugin script would not even find the host there; start it by path.
       const host = await startHost({ cwd: bare, script: resolveHostScript(root) });
       const watcher = inputsOf("hosted-rollout");
@@ -337,7 +337,6 @@ describe("the rollout providers through the host, on the simulator", () => {
         host.delete({ ...ref("hosted-rollout"), id: "default/hosted", inputs: watcher, outputs: watcher }),
       );
       expect(err.message).toMatch(/Cannot find module/);
-      rmSync(bare, { recursive: true, force: true });
     },
   );
 });
