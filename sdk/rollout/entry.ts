@@ -51,12 +51,16 @@ function clean<T>(props: Record<string, unknown>): T {
   return rest as T;
 }
 
-/** The dynamic-provider host reports an error carrying `id` and `properties` as a partially created resource. */
-function partial(err: unknown): never {
+/**
+ * The dynamic-provider host reports an error carrying `id` and `properties` as a partially created
+ * (or updated) resource, and the engine records them. The host does not add `__provider` to those
+ * properties itself (docs/engine-facts.md), so it is carried here: a later delete needs it.
+ */
+function partial(err: unknown, props: Record<string, unknown>): never {
   if (err instanceof PartialStateError)
     throw Object.assign(new Error(err.message), {
       id: err.id,
-      properties: err.properties,
+      properties: { ...err.properties, protocol: PROTOCOL, __provider: props.__provider },
       reasons: err.reasons,
     });
   throw err;
@@ -110,12 +114,12 @@ export function provider(role: "guard" | "watcher", protocol: number): HostedPro
     },
     async create(inputs) {
       const i = clean<RolloutInputs>(inputs);
-      const outs = await waitForRollout(i, log).catch(partial);
+      const outs = await waitForRollout(i, log).catch((e) => partial(e, inputs));
       return { id: id(i), outs: { ...outs, protocol: PROTOCOL } };
     },
     async update(_id, olds, news) {
       const outs = await waitForRollout(clean<RolloutInputs>(news), log, clean<RolloutOutputs>(olds)).catch(
-        partial,
+        (e) => partial(e, news),
       );
       return { outs: { ...outs, protocol: PROTOCOL } };
     },
