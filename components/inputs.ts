@@ -22,7 +22,9 @@ import type { BuiltApp, StatefulAppArgs } from "./stateful-app";
  * `exactOptionalPropertyTypes` may pass `undefined` (e.g. `config.get(...)`) for "use the default",
  * as the resolvers treat it.
  */
-export type Unsettable<T> = { [K in keyof T]: {} extends Pick<T, K> ? T[K] | undefined : T[K] };
+export type Unsettable<T> = {
+  [K in keyof T]: Partial<Pick<T, K>> extends Pick<T, K> ? T[K] | undefined : T[K];
+};
 
 /** A path of object keys and array indexes. */
 export type Path = readonly (string | number)[];

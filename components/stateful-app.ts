@@ -207,7 +207,7 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
 /** Separates the credentials (an Input) from the plain rollout options the sdk checks. */
 export function splitRollout(rollout: false | RolloutOptions | undefined): {
   options: SdkArgs["rollout"];
-  kubeconfig?: pulumi.Input<string>;
+  kubeconfig?: pulumi.Input<string> | undefined;
 } {
   if (rollout === false) return { options: false };
   const { kubeconfig, ...options } = rollout ?? {};

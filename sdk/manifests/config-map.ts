@@ -25,7 +25,7 @@ export interface ResolvedConfig extends ConfigFilesArgs {
 }
 
 export interface AppConfigSpec {
-  readonly config?: ResolvedConfig;
+  readonly config?: ResolvedConfig | undefined;
 }
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;

@@ -33,10 +33,10 @@ export interface AppContainerArgs {
 
 export interface AppContainerSpec {
   readonly image: string;
-  readonly imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  readonly imagePullPolicy?: "Always" | "IfNotPresent" | "Never" | undefined;
   readonly containerName: string;
-  readonly command?: string[];
-  readonly args?: string[];
+  readonly command?: string[] | undefined;
+  readonly args?: string[] | undefined;
   readonly env: Record<string, string>;
   readonly extraEnv: EnvVar[];
 }

@@ -36,7 +36,7 @@ export interface AppLifecycleSpec {
   readonly partition: number;
   readonly minReadySeconds: number;
   readonly retention: { whenDeleted: "Retain" | "Delete"; whenScaled: "Retain" | "Delete" };
-  readonly terminationGracePeriodSeconds?: number;
+  readonly terminationGracePeriodSeconds?: number | undefined;
 }
 
 /** `replicas` and `replicasOk`: the set's replica count and whether it is valid (a partition must not exceed it). */
@@ -83,7 +83,7 @@ export function resolveLifecycle(
 }
 
 /** The set's update strategy: OnDelete, or RollingUpdate with the partition. */
-export function updateStrategySpec(s: AppLifecycleSpec): StatefulSetSpec["updateStrategy"] {
+export function updateStrategySpec(s: AppLifecycleSpec): NonNullable<StatefulSetSpec["updateStrategy"]> {
   return s.updateStrategy === "OnDelete"
     ? { type: "OnDelete" }
     : { type: "RollingUpdate", rollingUpdate: { partition: s.partition } };

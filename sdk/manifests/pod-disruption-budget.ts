@@ -23,7 +23,7 @@ export interface AppBudgetArgs {
 }
 
 export interface AppBudgetSpec {
-  readonly podDisruptionBudget?: { name: string } & DisruptionBudgetArgs;
+  readonly podDisruptionBudget?: ({ name: string } & DisruptionBudgetArgs) | undefined;
 }
 
 const PERCENT = /^(100|[1-9]?[0-9])%$/;

@@ -4,7 +4,7 @@
  */
 import { isInt } from "../checks";
 import type { Problems } from "../errors";
-import type { Probe } from "./k8s-types";
+import type { Container, Probe } from "./k8s-types";
 
 export type { Probe };
 
@@ -18,9 +18,9 @@ export interface AppProbesArgs {
 }
 
 export interface AppProbesSpec {
-  readonly readinessProbe?: Probe;
-  readonly livenessProbe?: Probe;
-  readonly startupProbe?: Probe;
+  readonly readinessProbe?: Probe | undefined;
+  readonly livenessProbe?: Probe | undefined;
+  readonly startupProbe?: Probe | undefined;
 }
 
 /** Ready once the port accepts connections. */
@@ -77,7 +77,7 @@ export function resolveProbes(
 }
 
 /** The container's probes, copied so that no two objects share one. */
-export function containerProbes(s: AppProbesSpec): Pick<AppProbesSpec, keyof AppProbesSpec> {
+export function containerProbes(s: AppProbesSpec): Pick<Container, keyof AppProbesSpec> {
   return {
     ...(s.readinessProbe ? { readinessProbe: structuredClone(s.readinessProbe) } : {}),
     ...(s.livenessProbe ? { livenessProbe: structuredClone(s.livenessProbe) } : {}),

@@ -21,7 +21,7 @@ export interface AppResourcesArgs {
 }
 
 export interface AppResourcesSpec {
-  readonly resources?: ResourcesArgs;
+  readonly resources?: ResourcesArgs | undefined;
 }
 
 const RESOURCE_NAMES = ["cpu", "memory", "ephemeral-storage"] as const;

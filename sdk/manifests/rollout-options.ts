@@ -53,7 +53,7 @@ export interface ResolvedRollout {
 }
 
 export interface AppRolloutSpec {
-  readonly rollout?: ResolvedRollout;
+  readonly rollout?: ResolvedRollout | undefined;
 }
 
 export function resolveRollout(

@@ -39,11 +39,13 @@ export interface AppSchedulingArgs {
 }
 
 export interface AppSchedulingSpec {
-  readonly antiAffinity?: {
-    type: "preferred" | "required";
-    topology: Topology;
-    weight: number;
-  };
+  readonly antiAffinity?:
+    | {
+        type: "preferred" | "required";
+        topology: Topology;
+        weight: number;
+      }
+    | undefined;
   readonly topologySpread: {
     topology: Topology;
     maxSkew: number;

@@ -37,14 +37,14 @@ export interface AppSecurityArgs {
 export interface ResolvedSecurity {
   profile: "restricted" | "baseline";
   readOnlyRootFilesystem: boolean;
-  runAsUser?: number;
-  runAsGroup?: number;
-  fsGroup?: number;
+  runAsUser?: number | undefined;
+  runAsGroup?: number | undefined;
+  fsGroup?: number | undefined;
 }
 
 export interface AppSecuritySpec {
   readonly security: ResolvedSecurity;
-  readonly serviceAccountName?: string;
+  readonly serviceAccountName?: string | undefined;
 }
 
 export function resolveSecurity(p: Problems, args: AppSecurityArgs): ResolvedSecurity {

@@ -34,7 +34,7 @@ export interface AppServicesSpec {
   readonly publishNotReadyAddresses: boolean;
   /** True when the governing Service is adopted rather than created. */
   readonly serviceAdopted: boolean;
-  readonly clientService?: { name: string; type: "ClusterIP" | "NodePort" | "LoadBalancer" };
+  readonly clientService?: { name: string; type: "ClusterIP" | "NodePort" | "LoadBalancer" } | undefined;
 }
 
 /**

@@ -39,7 +39,7 @@ export interface ResolvedVolume {
   name: string;
   size: string;
   mountPath: string;
-  storageClass?: string;
+  storageClass?: string | undefined;
   accessModes: AccessMode[];
 }
 
