@@ -12,4 +12,15 @@ export type { AntiAffinityArgs, Topology, TopologySpreadArgs } from "./sdk/manif
 export type { SecurityArgs } from "./sdk/manifests/security";
 export type { AccessMode, VolumeArgs } from "./sdk/manifests/volumes";
 export { claimName, podFqdn, podName, serviceDomain } from "./sdk/naming";
+export {
+  compareDependencyOrder,
+  dependencyOrder,
+  fileNameFor,
+  type KubeObject,
+  type RenderStatefulAppArgs,
+  renderHeadlessService,
+  renderStatefulApp,
+  renderZooKeeperEnsemble,
+  toYaml,
+} from "./sdk/render";
 export { DEFAULT_ZOOKEEPER_IMAGE } from "./sdk/zookeeper/ensemble";

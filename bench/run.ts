@@ -1,10 +1,13 @@
 /** `npm run --silent bench -- <name>`: runs one benchmark; its last line of output is JSON. */
+import { benchCli, benchRender } from "./render";
 import { benchRollout } from "./rollout";
 import { benchSdk } from "./sdk";
 
 const BENCHES: Record<string, () => Promise<Record<string, unknown>>> = {
   sdk: benchSdk,
   rollout: benchRollout,
+  render: benchRender,
+  cli: benchCli,
 };
 
 async function main(): Promise<number> {

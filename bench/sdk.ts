@@ -33,7 +33,7 @@ export async function benchSdk(): Promise<Record<string, number>> {
   );
   const { ZooKeeperEnsemble } = await import("../components");
   const { rawZooKeeper } = await import("./raw-zookeeper");
-  const { settled } = await import("../sdk/render");
+  const { settled } = await import("../testing/render");
 
   async function time(build: (name: string) => void, round: number, prefix: string): Promise<number> {
     const start = performance.now();

@@ -1,32 +1,37 @@
 /**
- * Offline rendering: runs a Pulumi program under the runtime's mocks — the same code path as
- * `pulumi up`, minus the engine — and collects every Kubernetes object it registers.
+ * The pure render: a component's arguments in, the Kubernetes objects it registers out, as plain
+ * objects or as YAML. The same checks (`StatefulArgsError`), defaults and builders the components
+ * use, without the Pulumi runtime: nothing here imports Pulumi, and nothing touches the network.
+ *
+ * The rollout's two dynamic resources are not Kubernetes objects and are not rendered; with the
+ * rollout on (the default) the StatefulSet carries `pulumi.com/skipAwait`, as the component's does.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { stringify } from "yaml";
+import { type HeadlessServiceArgs, resolveHeadlessService } from "./headless-service";
+import { statefulAppManifests } from "./manifests";
+import { headlessServiceManifest } from "./manifests/services";
+import { resolveStatefulApp, type StatefulAppArgs, type StatefulAppSpec } from "./stateful-app";
+import { kubeYaml } from "./yaml";
+import { resolveZooKeeper, type ZooKeeperEnsembleArgs } from "./zookeeper/ensemble";
 
-export interface RenderedObject {
-  /** Pulumi type token, e.g. `kubernetes:apps/v1:StatefulSet`. */
-  readonly type: string;
-  /** Pulumi resource name. */
-  readonly name: string;
-  /** The Kubernetes object, as the Kubernetes provider would send it. */
-  readonly object: Record<string, unknown> & {
-    apiVersion: string;
-    kind: string;
-    metadata: { name: string; namespace?: string };
+/** A Kubernetes object as plain data: what a component registers, and one YAML document. */
+export type KubeObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
   };
-}
+};
 
 /**
- * Resolves once every resource registered so far has settled. Registrations are asynchronous; this
- * waits for the runtime's RPC queue to drain with `waitForRPCs`, which the SDK uses at program exit
- * but does not export publicly (docs/decisions.md). The one place the project touches it.
+ * `StatefulApp`'s arguments for the pure render. A governing Service of your own is named with
+ * `adoptService` (its name, namespace, selector and `publishNotReadyAddresses`), which is what the
+ * component reads off a `headlessService` component; credentials (`rollout.kubeconfig`) play no
+ * part in the objects and are ignored.
  */
-export async function settled(): Promise<void> {
-  const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-  await settings.waitForRPCs();
-}
+export type RenderStatefulAppArgs = StatefulAppArgs & { headlessService?: never };
 
 /** Kinds in the order a cluster needs them: what others reference comes first. */
 const KIND_ORDER = [
@@ -46,81 +51,77 @@ function kindRank(kind: string): number {
 }
 
 /** A headless (governing) Service comes before other Services: pods' DNS names depend on it. */
-function isHeadless(o: RenderedObject): boolean {
-  return (o.object.spec as { clusterIP?: string } | undefined)?.clusterIP === "None";
+function isHeadless(o: KubeObject): boolean {
+  return (o.spec as { clusterIP?: string } | undefined)?.clusterIP === "None";
+}
+
+const orderKey = (o: KubeObject) => `${o.metadata.namespace ?? ""}/${o.metadata.name}`;
+
+/**
+ * Compares two objects in dependency order: by kind (ConfigMaps before Services before
+ * StatefulSets before PodDisruptionBudgets), headless Services first among Services, then by
+ * namespace and name. Independent of the order the objects were made or registered in.
+ */
+export function compareDependencyOrder(a: KubeObject, b: KubeObject): number {
+  return (
+    kindRank(a.kind) - kindRank(b.kind) ||
+    Number(isHeadless(b)) - Number(isHeadless(a)) ||
+    orderKey(a).localeCompare(orderKey(b))
+  );
+}
+
+/** The objects sorted by `compareDependencyOrder`, as a new array. */
+export function dependencyOrder(objects: readonly KubeObject[]): KubeObject[] {
+  return [...objects].sort(compareDependencyOrder);
+}
+
+/** Every object of an app, from its resolved spec, in dependency order. */
+function appObjects(spec: StatefulAppSpec): KubeObject[] {
+  const m = statefulAppManifests(spec);
+  const objects = [m.configMap, m.headlessService, m.clientService, m.statefulSet, m.podDisruptionBudget];
+  return dependencyOrder(objects.filter((o) => o !== undefined) as KubeObject[]);
 }
 
 /**
- * Dependency order, independent of the order registrations happened to settle in: by kind,
- * headless Services first among Services, then by namespace and name.
+ * The Kubernetes objects `new HeadlessService(name, args)` registers: its Service.
+ * @throws StatefulArgsError naming every bad argument, as the component does
  */
-export function dependencyOrder(objects: readonly RenderedObject[]): RenderedObject[] {
-  const key = (o: RenderedObject) => `${o.object.metadata.namespace ?? ""}/${o.object.metadata.name}`;
-  return [...objects].sort(
-    (a, b) =>
-      kindRank(a.object.kind) - kindRank(b.object.kind) ||
-      Number(isHeadless(b)) - Number(isHeadless(a)) ||
-      key(a).localeCompare(key(b)),
-  );
-}
-
-/** Reads the mocked program's Kubernetes inputs back as a manifest with the usual key order. */
-function toObject(inputs: Record<string, unknown>): RenderedObject["object"] {
-  const { apiVersion, kind, metadata, ...rest } = inputs;
-  const { name, namespace, labels, annotations, ...otherMeta } = (metadata ?? {}) as Record<string, unknown>;
-  const meta = Object.fromEntries(
-    Object.entries({ name, namespace, labels, annotations, ...otherMeta }).filter(([, v]) => v !== undefined),
-  );
-  return { apiVersion, kind, metadata: meta, ...rest } as RenderedObject["object"];
-}
-
-export interface RenderOptions {
-  project?: string;
-  stack?: string;
-  /** Stack configuration, `key` -> value, set before the program runs (keys without a namespace get the project's). */
-  config?: Record<string, string>;
+export function renderHeadlessService(name: string, args: HeadlessServiceArgs): KubeObject[] {
+  return [headlessServiceManifest(resolveHeadlessService(name, args)) as KubeObject];
 }
 
 /**
- * Installs the mocks, sets the configuration, runs `program` and waits until every resource it
- * registered is settled. Mocks are process-global: render one program per process.
+ * The Kubernetes objects `new StatefulApp(name, args)` registers, in dependency order: its
+ * ConfigMap, headless Service, client Service, StatefulSet and PodDisruptionBudget, those it has.
+ * @throws StatefulArgsError naming every bad argument, as the component does
  */
-export async function renderProgram(
-  program: () => unknown,
-  options: RenderOptions = {},
-): Promise<RenderedObject[]> {
-  const project = options.project ?? "pulumi-stateful";
-  const recorded: RenderedObject[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        if (args.type.startsWith("kubernetes:"))
-          recorded.push({ type: args.type, name: args.name, object: toObject(args.inputs) });
-        // Kubernetes objects are identified by their explicit metadata.name.
-        return { id: args.inputs?.metadata?.name ?? `${args.name}-id`, state: args.inputs };
-      },
-      call(args) {
-        return args.inputs;
-      },
-    },
-    project,
-    options.stack ?? "render",
-    false,
-  );
-  for (const [key, value] of Object.entries(options.config ?? {}))
-    pulumi.runtime.setConfig(key.includes(":") ? key : `${project}:${key}`, value);
-  await program();
-  await settled();
-  return dependencyOrder(recorded);
+export function renderStatefulApp(name: string, args: RenderStatefulAppArgs): KubeObject[] {
+  return appObjects(resolveStatefulApp(name, args));
 }
 
-/** Multi-document YAML, one document an object. */
-export function toYaml(objects: readonly RenderedObject[]): string {
-  return objects.map((o) => `---\n${stringify(o.object, { lineWidth: 0 })}`).join("");
+/**
+ * The Kubernetes objects `new ZooKeeperEnsemble(name, args)` registers, in dependency order.
+ * @throws StatefulArgsError naming every bad argument, as the component does
+ */
+export function renderZooKeeperEnsemble(name: string, args: ZooKeeperEnsembleArgs = {}): KubeObject[] {
+  return appObjects(resolveZooKeeper(name, args).app);
 }
 
-/** `<kind>-<name>.yaml`, lower-case: the file `--out` writes an object to. */
-export function fileNameFor(o: RenderedObject): string {
-  const ns = o.object.metadata.namespace ? `${o.object.metadata.namespace}-` : "";
-  return `${o.object.kind.toLowerCase()}-${ns}${o.object.metadata.name}.yaml`;
+/**
+ * Multi-document YAML, each object a document starting with `---`, in the order given. Keys are
+ * in canonical order (`apiVersion`, `kind`, `metadata` with `name`, `namespace`, `labels`,
+ * `annotations` first, every other map sorted), as the components' objects come out of the Pulumi
+ * mocks and as the golden files hold them; block style, no line folding, no anchors (an object
+ * that appears twice is written twice). The bytes are those of the `yaml` package (sdk/yaml.ts).
+ */
+export function toYaml(objects: readonly KubeObject[]): string {
+  const docs: string[] = [];
+  for (const o of objects) docs.push("---\n", kubeYaml(o));
+  return docs.join("");
+}
+
+/** `<kind>-<namespace>-<name>.yaml`, lower-case kind: the file `render --out` writes an object to. */
+export function fileNameFor(o: KubeObject): string {
+  const ns = o.metadata.namespace ? `${o.metadata.namespace}-` : "";
+  return `${o.kind.toLowerCase()}-${ns}${o.metadata.name}.yaml`;
 }

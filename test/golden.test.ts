@@ -18,7 +18,7 @@ const root = join(__dirname, "..");
 const tsx = join(root, "node_modules", ".bin", "tsx");
 
 function render(...args: string[]) {
-  return run(tsx, [join(root, "sdk", "render-cli.ts"), ...args], { cwd: root });
+  return run(tsx, [join(root, "cli", "render.ts"), ...args], { cwd: root });
 }
 
 type Obj = Record<string, any>;

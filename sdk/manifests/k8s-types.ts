@@ -177,7 +177,12 @@ export interface PodTemplateSpec {
   spec?: PodSpec;
 }
 
-// Objects
+// Objects: always named, and type aliases rather than interfaces so that they are assignable to
+// `Record<string, unknown>` (sdk/render.ts's KubeObject).
+
+export interface NamedObjectMeta extends ObjectMeta {
+  name: string;
+}
 
 export interface PersistentVolumeClaimTemplate {
   metadata?: ObjectMeta;
@@ -201,12 +206,12 @@ export interface StatefulSetSpec {
   volumeClaimTemplates?: PersistentVolumeClaimTemplate[];
 }
 
-export interface StatefulSet {
+export type StatefulSet = {
   apiVersion: "apps/v1";
   kind: "StatefulSet";
-  metadata: ObjectMeta;
+  metadata: NamedObjectMeta;
   spec: StatefulSetSpec;
-}
+};
 
 export interface ServicePort {
   name?: string;
@@ -215,10 +220,10 @@ export interface ServicePort {
   protocol?: string;
 }
 
-export interface Service {
+export type Service = {
   apiVersion: "v1";
   kind: "Service";
-  metadata: ObjectMeta;
+  metadata: NamedObjectMeta;
   spec: {
     type?: string;
     clusterIP?: string;
@@ -226,22 +231,22 @@ export interface Service {
     ports?: ServicePort[];
     publishNotReadyAddresses?: boolean;
   };
-}
+};
 
-export interface ConfigMap {
+export type ConfigMap = {
   apiVersion: "v1";
   kind: "ConfigMap";
-  metadata: ObjectMeta;
+  metadata: NamedObjectMeta;
   data?: Record<string, string>;
-}
+};
 
-export interface PodDisruptionBudget {
+export type PodDisruptionBudget = {
   apiVersion: "policy/v1";
   kind: "PodDisruptionBudget";
-  metadata: ObjectMeta;
+  metadata: NamedObjectMeta;
   spec: {
     selector?: LabelSelector;
     minAvailable?: IntOrString;
     maxUnavailable?: IntOrString;
   };
-}
+};

@@ -35,7 +35,7 @@ export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
 }
 
 /** Waits until every registration so far has settled. */
-export { settled } from "../../sdk/render";
+export { settled } from "../../testing/render";
 
 /** The key the runtime marks secret values with when it serializes them. */
 export const SECRET_SIG = "4dabf18193072939515e22adb298388d";

@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
-import { renderProgram } from "../../sdk/render";
+import { renderProgram } from "../../testing/render";
 
 export const ZK_JAR = "/usr/share/java/zookeeper.jar";
 export const ZK_SERVER_SH = "/usr/share/zookeeper/bin/zkServer.sh";

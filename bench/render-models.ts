@@ -1,0 +1,46 @@
+/**
+ * The kubernetes-models contender of the render benchmark: the same plain objects (this library's
+ * builders) passed through kubernetes-models' classes, then written with the \`yaml\` package.
+ */
+import { stringify } from "yaml";
+import { statefulAppManifests } from "../sdk/manifests";
+import { resolveZooKeeper } from "../sdk/zookeeper/ensemble";
+import { names } from "./render-contenders";
+
+/** kubernetes-models is ESM-only (no `require` condition): loaded once with `import()`. */
+type Model = new (data: never) => { toJSON(): unknown };
+let models: Record<"ConfigMap" | "Service" | "StatefulSet" | "PodDisruptionBudget", Model> | undefined;
+
+export async function loadModels(): Promise<void> {
+  const [cm, svc, sts, pdb] = await Promise.all([
+    import("kubernetes-models/v1/ConfigMap"),
+    import("kubernetes-models/v1/Service"),
+    import("kubernetes-models/apps/v1/StatefulSet"),
+    import("kubernetes-models/policy/v1/PodDisruptionBudget"),
+  ]);
+  models = {
+    ConfigMap: cm.ConfigMap as never,
+    Service: svc.Service as never,
+    StatefulSet: sts.StatefulSet as never,
+    PodDisruptionBudget: pdb.PodDisruptionBudget as never,
+  };
+}
+
+/** N ensembles as one YAML stream; `loadModels()` first. */
+export function modelsYaml(n: number): string {
+  if (!models) throw new Error("loadModels() first");
+  const { ConfigMap, Service, StatefulSet, PodDisruptionBudget } = models;
+  let out = "";
+  for (const name of names(n)) {
+    const m = statefulAppManifests(resolveZooKeeper(name).app);
+    const models = [
+      new ConfigMap(m.configMap as never),
+      new Service(m.headlessService as never),
+      new Service(m.clientService as never),
+      new StatefulSet(m.statefulSet as never),
+      new PodDisruptionBudget(m.podDisruptionBudget as never),
+    ];
+    for (const model of models) out += `---\n${stringify(model.toJSON(), { lineWidth: 0 })}`;
+  }
+  return out;
+}
