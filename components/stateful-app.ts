@@ -106,7 +106,8 @@ export function buildApp(spec: StatefulAppSpec): BuiltApp {
 }
 
 /**
- * What StatefulApp and the components built on it share: one resolved spec in, the Kubernetes
+ * What StatefulApp and the components built on it share: what one resolved spec builds (its
+ * manifests and rollout inputs, with Outputs where Input arguments feed them) in, the Kubernetes
  * resources out, in dependency order. Not exported from the package.
  */
 export abstract class StatefulAppBase extends pulumi.ComponentResource {
