@@ -74,9 +74,9 @@ const cases: [string, () => unknown, string][] = [
     "zk",
     () =>
       new c.ZooKeeperEnsemble("zk", {
-        extraConfig: { "jute.maxbuffer": pulumi.output("1\nserver.9=evil:1:2") },
+        extraConfig: { snapCount: pulumi.output("1\nserver.9=evil:1:2") },
       }),
-    `${Z}extraConfig["jute.maxbuffer"] ("1\\nserver.9=evil:1:2") must be a one-line string`,
+    `${Z}extraConfig["snapCount"] ("1\\nserver.9=evil:1:2") must be a one-line string`,
   ],
 ];
 

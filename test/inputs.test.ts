@@ -155,13 +155,13 @@ describe("ZooKeeperEnsemble with Outputs", () => {
       replicas: 3,
       image: "zookeeper:3.9.3",
       resources: { requests: { cpu: "1", memory: "2Gi" } },
-      extraConfig: { "jute.maxbuffer": "4194304", "quorum.cnxn.threads.size": "20" },
+      extraConfig: { snapCount: "200000", quorumListenOnAllIPs: "true" },
     };
     const zk = new c.ZooKeeperEnsemble("zouts", {
       ...resolved,
       image: pulumi.output("zookeeper:3.9.3"),
       resources: { requests: { cpu: pulumi.output("1"), memory: "2Gi" } },
-      extraConfig: { "jute.maxbuffer": pulumi.output("4194304"), "quorum.cnxn.threads.size": "20" },
+      extraConfig: { snapCount: pulumi.output("200000"), quorumListenOnAllIPs: "true" },
     });
     await settled();
     const m = statefulAppManifests(resolveZooKeeper("zouts", resolved).app);

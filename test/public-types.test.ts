@@ -55,7 +55,7 @@ const zkArgs: ZooKeeperEnsembleArgs = {
   heap: "2G",
   storageClass: cfg.get("storageClass"),
   image: cfg.get("zkImage") ?? "zookeeper:3.8.4",
-  extraConfig: { "jute.maxbuffer": cfg.require("juteMaxBuffer") },
+  extraConfig: { snapCount: cfg.require("snapCount") },
   rollout: { timeoutSeconds: 300, kubeconfig: cfg.getSecret("kubeconfig") },
 };
 const zk = new ZooKeeperEnsemble("zk", zkArgs, { provider });
