@@ -1,3 +1,4 @@
 export { HeadlessService, type HeadlessServiceArgs } from "./headless-service";
-export { StatefulApp, type StatefulAppArgs } from "./stateful-app";
+export type { ConfigFilesInput, ResourceListInput, ResourcesInput } from "./inputs";
+export { type AppSpec, type RolloutOptions, StatefulApp, type StatefulAppArgs } from "./stateful-app";
 export { ZooKeeperEnsemble, type ZooKeeperEnsembleArgs } from "./zookeeper-ensemble";

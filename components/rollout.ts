@@ -12,8 +12,7 @@
  * protocol number lets a later package refuse state it cannot serve.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { PROTOCOL } from "../sdk/rollout/protocol";
-import type { RolloutInputs } from "../sdk/rollout/provider";
+import { PROTOCOL, type RolloutInputs } from "../sdk/rollout/protocol";
 
 /** The resource type Pulumi's engine serves with the Node.js dynamic-provider host. */
 const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";

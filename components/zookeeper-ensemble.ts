@@ -1,10 +1,40 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { resolveZooKeeper, type ZooKeeperEnsembleArgs as SdkArgs } from "../sdk/zookeeper/ensemble";
-import { type RolloutOptions, StatefulAppBase, splitRollout } from "./stateful-app";
+import { appSlots, buildWithInputs, type InputSlot, type ResourcesInput, type Unsettable } from "./inputs";
+import { type BuiltApp, buildApp, type RolloutOptions, StatefulAppBase, splitRollout } from "./stateful-app";
 
-export interface ZooKeeperEnsembleArgs extends Omit<SdkArgs, "rollout"> {
+/** The arguments that may be Inputs: none of them decides a name or the connect string. */
+type InputArgs = "image" | "resources" | "extraConfig";
+
+/**
+ * The sdk's arguments (sdk/zookeeper/ensemble.ts), where the values that decide no name may be
+ * Inputs: checked when they resolve, with the message a plain value gets.
+ */
+export interface ZooKeeperEnsembleArgs extends Unsettable<Omit<SdkArgs, InputArgs | "rollout">> {
+  /** @default "zookeeper:3.8.4" */
+  image?: pulumi.Input<string> | undefined;
+  /** @default - requests { cpu: "500m", memory: heap + 512Mi } */
+  resources?: pulumi.Input<ResourcesInput> | undefined;
+  /** Extra zoo.cfg lines (values may be Outputs); may not set the keys the component generates. @default {} */
+  extraConfig?: Record<string, pulumi.Input<string>> | undefined;
   /** Ordered rollout, as for StatefulApp. @default { timeoutSeconds: 600 } */
-  rollout?: false | RolloutOptions;
+  rollout?: false | RolloutOptions | undefined;
+}
+
+/** The ensemble's slots: `InputArgs`. extraConfig goes into a generated file, so it feeds every file. */
+function zooKeeperSlots(args: ZooKeeperEnsembleArgs): InputSlot<BuiltZooKeeper>[] {
+  const extraConfig = args.extraConfig;
+  const keys = extraConfig !== null && typeof extraConfig === "object" ? Object.keys(extraConfig) : [];
+  return [
+    appSlots.image(),
+    appSlots.resources(),
+    ...keys.map((k) => appSlots.configFile(["extraConfig", k])),
+  ];
+}
+
+interface BuiltZooKeeper extends BuiltApp {
+  readonly connectString: string;
+  readonly quorum: number;
 }
 
 /**
@@ -21,11 +51,19 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
   constructor(name: string, args: ZooKeeperEnsembleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     const { rollout, ...rest } = args;
     const { options, kubeconfig } = splitRollout(rollout);
-    const zk = resolveZooKeeper(name, { ...rest, rollout: options });
+    const zk = buildWithInputs(
+      { ...rest, rollout: options },
+      zooKeeperSlots(rest),
+      (plain): BuiltZooKeeper => {
+        // Once every Input is resolved (or stood in for), the arguments are the sdk's plain ones.
+        const resolved = resolveZooKeeper(name, plain as SdkArgs);
+        return { ...buildApp(resolved.app), connectString: resolved.connectString, quorum: resolved.quorum };
+      },
+    );
     super(
       "stateful:index:ZooKeeperEnsemble",
       name,
-      zk.app,
+      zk,
       undefined,
       { connectString: zk.connectString, quorum: zk.quorum },
       opts,

@@ -1,4 +1,4 @@
-/** Checks several argument resolvers share: integers in a range, label maps, port names. */
+/** Checks several argument resolvers share: integers in a range, label maps, port names, absolute paths. */
 import type { Problems } from "./errors";
 import { labelKeyError, labelValueError } from "./labels";
 
@@ -29,4 +29,11 @@ export function portNameError(name: unknown): string | undefined {
   )
     return "must be an IANA service name: 1-15 lower-case letters, digits and single '-', with at least one letter";
   return undefined;
+}
+
+/** Reports `path` under `field` unless it is an absolute path without `..`. */
+export function checkAbsolutePath(p: Problems, field: string, path: unknown): void {
+  if (typeof path !== "string" || !path.startsWith("/"))
+    p.add(field, path, "must be an absolute path, starting with '/'");
+  else if (path.split("/").includes("..")) p.add(field, path, "must not contain '..'");
 }

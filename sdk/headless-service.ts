@@ -13,26 +13,26 @@ export interface HeadlessServicePortArgs {
   name: string;
   port: number;
   /** @default - the port */
-  targetPort?: string | number;
+  targetPort?: string | number | undefined;
   /** @default "TCP" */
-  protocol?: "TCP" | "UDP" | "SCTP";
+  protocol?: "TCP" | "UDP" | "SCTP" | undefined;
 }
 
 export interface HeadlessServiceArgs {
   /** Kubernetes name. @default - the component name */
-  name?: string;
+  name?: string | undefined;
   /** @default "default" */
-  namespace?: string;
+  namespace?: string | undefined;
   /** Labels of the pods the Service governs. */
   selector: Record<string, string>;
   /** @default [] */
-  ports?: HeadlessServicePortArgs[];
+  ports?: HeadlessServicePortArgs[] | undefined;
   /** Publish DNS records for pods that are not Ready yet. @default false */
-  publishNotReadyAddresses?: boolean;
+  publishNotReadyAddresses?: boolean | undefined;
   /** Labels on the Service. @default {} */
-  labels?: Record<string, string>;
+  labels?: Record<string, string> | undefined;
   /** @default "cluster.local" */
-  clusterDomain?: string;
+  clusterDomain?: string | undefined;
 }
 
 export interface ResolvedHeadlessService extends HeadlessServiceSpec {

@@ -1,28 +1,21 @@
 /** Every object a StatefulApp needs, built from its resolved spec. */
-import type { V1ConfigMap, V1PodDisruptionBudget, V1Service, V1StatefulSet } from "@kubernetes/client-node";
 import type { StatefulAppSpec } from "../stateful-app";
 import { configMapManifest } from "./config-map";
+import type { ConfigMap, PodDisruptionBudget, Service, StatefulSet } from "./k8s-types";
 import { podDisruptionBudgetManifest } from "./pod-disruption-budget";
-import { clientServiceManifest, headlessServiceManifest, type ServicePortSpec } from "./services";
+import { appServicePorts } from "./ports";
+import { clientServiceManifest, headlessServiceManifest } from "./services";
 import { statefulSetManifest } from "./statefulset";
+
+export { appServicePorts };
 
 export interface StatefulAppManifests {
   /** Absent when the set adopts an existing governing Service. */
-  headlessService?: V1Service;
-  configMap?: V1ConfigMap;
-  statefulSet: V1StatefulSet;
-  clientService?: V1Service;
-  podDisruptionBudget?: V1PodDisruptionBudget;
-}
-
-/** The Service ports of an app: each container port by name. */
-export function appServicePorts(s: StatefulAppSpec): ServicePortSpec[] {
-  return s.ports.map((p) => ({
-    name: p.name,
-    port: p.servicePort,
-    targetPort: p.name,
-    protocol: p.protocol,
-  }));
+  headlessService?: Service;
+  configMap?: ConfigMap;
+  statefulSet: StatefulSet;
+  clientService?: Service;
+  podDisruptionBudget?: PodDisruptionBudget;
 }
 
 export function statefulAppManifests(s: StatefulAppSpec): StatefulAppManifests {

@@ -1,7 +1,7 @@
 /** The rollout resources' inputs, derived from a resolved StatefulApp spec (pure). */
 import { configHash } from "../manifests/config-map";
 import type { StatefulAppSpec } from "../stateful-app";
-import type { RolloutInputs } from "./provider";
+import type { RolloutInputs } from "./protocol";
 
 /** `podTemplate` is the StatefulSet's `spec.template` as built: its hash marks a rolling update to wait for. */
 export function rolloutInputs(s: StatefulAppSpec, podTemplate: unknown): Omit<RolloutInputs, "kubeconfig"> {

@@ -8,3 +8,48 @@ export const SUPPORTED_PROTOCOLS: readonly number[] = [2];
  * component) finds it gone or different and leaves the set alone.
  */
 export const ROLLOUT_ANNOTATION = "stateful.pulumi.com/rollout";
+
+// The resources' inputs: plain data, no client-node types, so that the components' public
+// declarations can name them without pulling in @kubernetes/client-node's.
+
+export interface ClaimTemplate {
+  name: string;
+  storage: string;
+  storageClass?: string;
+  accessModes: string[];
+}
+
+export interface RolloutInputs {
+  namespace: string;
+  /** StatefulSet name. */
+  name: string;
+  replicas: number;
+  ordinalsStart: number;
+  serviceName: string;
+  podManagementPolicy: "OrderedReady" | "Parallel";
+  updateStrategy: "RollingUpdate" | "OnDelete";
+  partition: number;
+  minReadySeconds: number;
+  whenDeleted: "Retain" | "Delete";
+  whenScaled: "Retain" | "Delete";
+  /** The claim templates, in order. */
+  claimTemplates: ClaimTemplate[];
+  /** Labels selecting the set's pods and claims. */
+  selector: Record<string, string>;
+  /** Seconds to wait for a rollout or teardown before failing. */
+  timeoutSeconds: number;
+  /** Hash of the pod template: a change means a rolling update to wait for. */
+  templateHash: string;
+  /** Let a change that replaces the set through (the old pods are drained in order first). */
+  allowReplacement: boolean;
+  /** Let a scale-down remove pods that are themselves unhealthy (every pod that stays must be healthy). */
+  allowUnhealthyRemoval: boolean;
+  /** On destroy, give up on an API server that cannot be reached instead of failing. */
+  deleteUnreachable: boolean;
+  /** The value of the set's ROLLOUT_ANNOTATION while this rollout manages it. */
+  owner: string;
+  /** Kubeconfig YAML (a secret input); @default - the ambient kubeconfig */
+  kubeconfig?: string;
+  /** @default - the kubeconfig's current context */
+  context?: string;
+}

@@ -31,57 +31,15 @@ import {
   teardownStep,
 } from "./decide";
 
-import { ROLLOUT_ANNOTATION } from "./protocol";
+import { type ClaimTemplate, ROLLOUT_ANNOTATION, type RolloutInputs } from "./protocol";
 
-export { ROLLOUT_ANNOTATION, RolloutError, UnreachableError };
+export { type ClaimTemplate, ROLLOUT_ANNOTATION, RolloutError, type RolloutInputs, UnreachableError };
 
 /** Annotations a kept claim gets when its set is destroyed. */
 export const RELEASED_FROM = "stateful.pulumi.com/released-from";
 export const RELEASED_AT = "stateful.pulumi.com/released-at";
 /** Environment variable: let a destroy finish when the API server cannot be reached at all. */
 export const DELETE_UNREACHABLE_ENV = "PULUMI_STATEFUL_DELETE_UNREACHABLE";
-
-export interface ClaimTemplate {
-  name: string;
-  storage: string;
-  storageClass?: string;
-  accessModes: string[];
-}
-
-export interface RolloutInputs {
-  namespace: string;
-  /** StatefulSet name. */
-  name: string;
-  replicas: number;
-  ordinalsStart: number;
-  serviceName: string;
-  podManagementPolicy: "OrderedReady" | "Parallel";
-  updateStrategy: "RollingUpdate" | "OnDelete";
-  partition: number;
-  minReadySeconds: number;
-  whenDeleted: "Retain" | "Delete";
-  whenScaled: "Retain" | "Delete";
-  /** The claim templates, in order. */
-  claimTemplates: ClaimTemplate[];
-  /** Labels selecting the set's pods and claims. */
-  selector: Record<string, string>;
-  /** Seconds to wait for a rollout or teardown before failing. */
-  timeoutSeconds: number;
-  /** Hash of the pod template: a change means a rolling update to wait for. */
-  templateHash: string;
-  /** Let a change that replaces the set through (the old pods are drained in order first). */
-  allowReplacement: boolean;
-  /** Let a scale-down remove pods that are themselves unhealthy (every pod that stays must be healthy). */
-  allowUnhealthyRemoval: boolean;
-  /** On destroy, give up on an API server that cannot be reached instead of failing. */
-  deleteUnreachable: boolean;
-  /** The value of the set's ROLLOUT_ANNOTATION while this rollout manages it. */
-  owner: string;
-  /** Kubeconfig YAML (a secret input); @default - the ambient kubeconfig */
-  kubeconfig?: string;
-  /** @default - the kubeconfig's current context */
-  context?: string;
-}
 
 /** What a rollout resource keeps in state: its inputs, and what it recorded of the set. */
 export interface RolloutOutputs extends RolloutInputs, Recorded {
