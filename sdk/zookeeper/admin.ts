@@ -342,6 +342,8 @@ export interface ReconcileOptions {
   log?: (line: string) => void;
   /** Between observations while waiting. @default 1000 */
   pollMs?: number;
+  /** How long each change may take to be read back. @default 30000 */
+  confirmMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -355,6 +357,7 @@ export interface ReconcileOptions {
 export async function reconcileMembership(o: ReconcileOptions): Promise<number[]> {
   const log = o.log ?? (() => {});
   const sleep = o.sleep ?? defaultSleep;
+  checkPassword(o.user.password);
   const deadline = Date.now() + o.timeoutMs;
   let lastFailure = "";
   let lastWait = "";
@@ -362,7 +365,14 @@ export async function reconcileMembership(o: ReconcileOptions): Promise<number[]
     const { replicas, pods } = await o.pods();
     const view = await observeEnsemble(o.exec, o.target, replicas, pods);
     const step: MembershipStep = nextMembershipStep(view, o.desired);
-    const change = { exec: o.exec, target: o.target, user: o.user, view, sleep: o.sleep };
+    const change = {
+      exec: o.exec,
+      target: o.target,
+      user: o.user,
+      view,
+      sleep: o.sleep,
+      confirmMs: o.confirmMs,
+    };
     switch (step.kind) {
       case "done":
         log(`membership: ${step.voters.length} voting member(s), version ${view.membership!.version}`);

@@ -332,7 +332,7 @@ export function nextMembershipStep(view: EnsembleView, desired: number): Members
 export function restartOrder(view: EnsembleView): string[] {
   const voters = new Set(view.membership ? votingIds(view.membership) : []);
   const rank = (s: ServerView) =>
-    !voters.has(serverIdForOrdinal(s.ordinal)) ? 0 : s.serving && s.mode === "leader" ? 2 : 1;
+    s.serving && s.mode === "leader" ? 2 : voters.has(serverIdForOrdinal(s.ordinal)) ? 1 : 0;
   return view.servers
     .slice()
     .sort((a, b) => rank(a) - rank(b) || b.ordinal - a.ordinal)
