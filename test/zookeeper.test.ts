@@ -22,33 +22,37 @@ describe("ZooKeeper on real servers", () => {
     expect(zookeeperInstalled()).toBeUndefined();
   });
 
-  it("scales, rolls and restarts without losing an acknowledged write; the old procedure does lose", {
-    timeout: 400_000,
-  }, async () => {
-    const lines: string[] = [];
-    const result = await verifyZooKeeper((l) => lines.push(l));
-    console.log(`${lines.join("\n")}\n${JSON.stringify(result)}`);
-    expect(result.scale_paths).toEqual([
-      "1->3",
-      "3->5",
-      "5->3",
-      "3->1",
-      "1->3 (kept claims)",
-      "3->5 (zk-2 leading)",
-      "roll (leader last)",
-      "lost volume (zk-4)",
-      "restart all at once",
-    ]);
-    expect(result).toMatchObject({
-      lost_writes: 0,
-      diverged_paths: 0,
-      two_leaders: false,
-      leader_restarted_last: true,
-      probes: true,
-      voters: [1, 2, 3, 4, 5],
-    });
-    expect(result.acked_writes).toBeGreaterThan(500);
-    // The same check fails the old procedure: two leaders or lost/diverged writes.
-    expect(result.old_procedure.runs_failing_the_check).toBe(result.old_procedure.runs);
-  });
+  it(
+    "scales, rolls and restarts without losing an acknowledged write; the old procedure does lose",
+    {
+      timeout: 400_000,
+    },
+    async () => {
+      const lines: string[] = [];
+      const result = await verifyZooKeeper((l) => lines.push(l));
+      console.log(`${lines.join("\n")}\n${JSON.stringify(result)}`);
+      expect(result.scale_paths).toEqual([
+        "1->3",
+        "3->5",
+        "5->3",
+        "3->1",
+        "1->3 (kept claims)",
+        "3->5 (zk-2 leading)",
+        "roll (leader last)",
+        "lost volume (zk-4)",
+        "restart all at once",
+      ]);
+      expect(result).toMatchObject({
+        lost_writes: 0,
+        diverged_paths: 0,
+        two_leaders: false,
+        leader_restarted_last: true,
+        probes: true,
+        voters: [1, 2, 3, 4, 5],
+      });
+      expect(result.acked_writes).toBeGreaterThan(500);
+      // The same check fails the old procedure: two leaders or lost/diverged writes.
+      expect(result.old_procedure.runs_failing_the_check).toBe(result.old_procedure.runs);
+    },
+  );
 });
