@@ -265,9 +265,12 @@ for ((n = 0; ; n++)); do
   sleep 1
 done
 
-# The membership ZooKeeper last wrote on this volume: the file zoo.cfg points at, else the newest.
+# The membership ZooKeeper last committed on this volume: the versioned file zoo.cfg points at,
+# else the newest versioned one. An ".initial" file is what this script wrote and ZooKeeper never
+# replaced: no committed membership.
 dyn=""
 if [ -f "$state/zoo.cfg" ]; then dyn="$(sed -n 's/^dynamicConfigFile=//p' "$state/zoo.cfg")"; fi
+case "\${dyn##*.}" in ''|*[!0-9a-f]*) dyn="" ;; esac
 if [ -n "$dyn" ] && [ ! -f "$dyn" ]; then dyn=""; fi
 if [ -z "$dyn" ]; then
   for f in "$state"/zoo.cfg.dynamic.*; do
@@ -278,13 +281,13 @@ if [ -z "$dyn" ]; then
 fi
 if [ -n "$dyn" ] && grep -q "^server\\.$id=" "$dyn"; then run "$dyn"; fi
 
-if [ -n "$dyn" ]; then
+if [ -z "$(ls -A "$data_dir/version-2" 2>/dev/null)" ]; then
+  volume=new
+elif [ -n "$dyn" ] || [ -f "$state/zoo.cfg.dynamic.initial" ]; then
   volume=rejoin
-elif [ -n "$(ls -A "$data_dir/version-2" 2>/dev/null)" ]; then
+else
   log "refusing to start: $data_dir holds data but this volume has no dynamic configuration (written by another tool or an older version?); move the data away or restore the configuration"
   exit 1
-else
-  volume=new
 fi
 
 touch "$waiting"
@@ -299,8 +302,7 @@ for ((waited = 0; ; waited += 2)); do
       run_with "$members"
     fi
     log "joining the running ensemble as a non-voting follower; a membership change adds it"
-    run_with "$members
-$own_line"
+    run_with "$(printf '%s\\n%s' "$members" "$own_line")"
   fi
   if [ "$volume" = new ] && [ "$ordinal" = 0 ]; then
     running=""
