@@ -1,8 +1,8 @@
 /**
  * ZooKeeperEnsemble on real ZooKeeper (Debian's package, installed by .ci/run): the rendered start
  * script and static configuration scaled 1 -> 3 -> 5 -> 3 -> 1 -> 3 -> 5 (zk-2 leading) by
- * dynamic reconfiguration through exec, a configuration change rolled leader last, a lost volume
- * and a restart of every pod at once, with writers logging every acknowledged write; and the old
+ * dynamic reconfiguration through exec, a configuration change rolled leader last, a lost volume,
+ * a restart of every pod at once and 5 -> 3 removing the leader, with writers logging every acknowledged write; and the old
  * static-list procedure on 3 -> 5 with zk-2 leading, which the same check must catch.
  */
 import { describe, expect, it } from "vitest";

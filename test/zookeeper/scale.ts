@@ -3,10 +3,10 @@
  * changed by `reconcileMembership` (sdk/zookeeper/admin.ts) through exec into the pods, with
  * writers running throughout: 1 -> 3 -> 5 -> 3 -> 1 -> 3 (on the claims kept from before),
  * 3 -> 5 with zk-2 leading, a configuration change rolled leader last, a voting member's volume
- * lost, and every pod restarted at once.
+ * lost, every pod restarted at once, and 5 -> 3 removing the leader.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   type EnsembleTarget,
@@ -43,8 +43,21 @@ export interface NewProcedureResult extends Omit<Comparison, "max_write_gap_ms">
   max_simultaneous_leaders: number;
   restart_order: string[];
   leader_restarted_last: boolean;
+  /** Files of the run (server logs, configuration, the writers' log) that contain the super user's password. */
+  password_in_files: number;
   voters: number[];
   probes: boolean;
+}
+
+/** Files under `dir` whose content contains `secret`. */
+function filesContaining(dir: string, secret: string): string[] {
+  const found: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) found.push(...filesContaining(p, secret));
+    else if (e.isFile() && readFileSync(p).includes(secret)) found.push(p);
+  }
+  return found;
 }
 
 /** Sets up a cluster, a set and the admin callbacks for `rendered`. */
@@ -238,14 +251,32 @@ export async function newProcedure(
     for (const p of all.slice(2)) p.start();
     await settled("the restarted ensemble to serve");
     for (const p of all) probes &&= (await p.probe("readiness")) && (await p.probe("liveness"));
-    const voters = await scaleTo(5);
+    const all5 = await scaleTo(5);
     await new Promise((r) => setTimeout(r, 1000));
     paths.push({
       path: "restart all at once",
       ms: Date.now() - t0,
       max_write_gap_ms: maxGap(writers.parse(), t0, Date.now()),
     });
-    log(`every pod restarted at once: voters ${voters.join(",")}, probes ${probes}`);
+    log(`every pod restarted at once: voters ${all5.join(",")}, probes ${probes}`);
+
+    // 5 -> 3 while one of the removed servers leads: the removal hands leadership off.
+    const removed = [`${set.setName}-3`, `${set.setName}-4`];
+    for (let i = 0; i < 6; i++) {
+      const leader = await leaderOf();
+      if (leader && removed.includes(leader)) break;
+      log(`leader is ${leader}; restarting it to move leadership to zk-3 or zk-4`);
+      if (leader) await set.restartPod(leader);
+      await settled("the five servers to serve again");
+    }
+    const removedLeader = await leaderOf();
+    if (!removedLeader || !removed.includes(removedLeader))
+      throw new Error(`could not make zk-3 or zk-4 the leader (leader: ${removedLeader})`);
+    const since2 = Date.now();
+    await waitFor("the writers to write again", 60_000, async () =>
+      writers.acksSince(since2) > 0 ? true : undefined,
+    );
+    const voters = await scale(3, "5->3 (leader removed)");
 
     const writeLog = await writers.stop();
     await watch.stop();
@@ -256,6 +287,8 @@ export async function newProcedure(
       data.set(p.name, d);
     }
     const comparison = compare(writeLog, data);
+    const password_in_files = filesContaining(join(root, "cluster"), password);
+    if (password_in_files.length > 0) log(`the password is in ${password_in_files.join(", ")}`);
     log(
       `acked ${comparison.acked_writes} writes (${writeLog.errors} errors retried), lost ${comparison.lost_writes}, diverged ${comparison.diverged_paths}`,
     );
@@ -273,6 +306,7 @@ export async function newProcedure(
       two_leader_incidents: watch.incidents.map((i) => `${i.servers.join("+")}: ${i.why}`),
       max_simultaneous_leaders: watch.maxLeaders,
       restart_order: order,
+      password_in_files: password_in_files.length,
       leader_restarted_last,
       voters,
       probes,

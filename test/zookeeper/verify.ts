@@ -1,8 +1,8 @@
 /**
  * The ZooKeeper verification on real servers (Debian's package, loopback): the rendered start
  * script and configuration scaled 1 -> 3 -> 5 -> 3 -> 1 -> 3 -> 5 (zk-2 leading) by dynamic
- * reconfiguration through exec, a configuration change rolled leader last and a restart of every
- * pod at once, with writers logging every acknowledged write; then the previous procedure
+ * reconfiguration through exec, a configuration change rolled leader last, a lost volume, a
+ * restart of every pod at once and 5 -> 3 removing the leader, with writers logging every acknowledged write; then the previous procedure
  * (static server list, restart from the highest ordinal) on 3 -> 5 with zk-2 leading, which must
  * be seen to lose writes or run two leaders. See harness.ts for the overlay.
  */
@@ -26,6 +26,7 @@ export interface VerifyResult {
   max_simultaneous_leaders: number;
   restart_order: string[];
   leader_restarted_last: boolean;
+  password_in_files: number;
   voters: number[];
   probes: boolean;
   old_procedure: {
@@ -70,7 +71,8 @@ export function passed(r: VerifyResult): boolean {
     !r.two_leaders &&
     r.leader_restarted_last &&
     r.probes &&
-    r.voters.length === 5 &&
+    r.voters.length === 3 &&
+    r.password_in_files === 0 &&
     r.acked_writes > 0 &&
     r.old_procedure.runs_failing_the_check > 0
   );
