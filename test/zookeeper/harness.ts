@@ -5,9 +5,12 @@
  * several servers on one host are the overlay below, listed field by field (`OVERLAY`).
  *
  * A `LocalPod` is what a kubelet would see of one pod: its name and ordinal, a claim directory that
- * outlives it, its environment, start/stop, probes and `exec`. `LocalStatefulSet` plays the
- * controller with `podManagementPolicy: Parallel` and retained claims; `LocalCluster` is the node
- * and the headless Service's DNS (a record per existing pod, published before it is Ready).
+ * outlives it, its environment (Secret keys included), create/delete (DNS record and container),
+ * start/stop (the container alone), probes and `exec`. A kubelet behind the cluster simulator
+ * builds one from the pod's StatefulSet and ConfigMap (`podTemplate`). `LocalStatefulSet` plays
+ * the controller here, with `podManagementPolicy: Parallel`, OnDelete and retained claims;
+ * `LocalCluster` is the node and the headless Service's DNS (a record per existing pod, published
+ * before it is Ready).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import {
@@ -65,16 +68,11 @@ export interface RenderedEnsemble {
 
 type Obj = Record<string, any>;
 
-/** Renders `program` under mocks (the `npm run render` path) and picks out what a server runs. */
-export async function renderEnsemble(
-  program: () => unknown,
-  config?: Record<string, string>,
-): Promise<RenderedEnsemble> {
-  const objects = await renderProgram(program, { config });
-  const set = objects.find((o) => o.object.kind === "StatefulSet")!.object as Obj;
-  const cmName = set.spec.template.spec.volumes.find((v: Obj) => v.configMap).configMap.name;
-  const cm = objects.find((o) => o.object.kind === "ConfigMap" && o.object.metadata.name === cmName)!
-    .object as Obj;
+/**
+ * What a pod of `set` runs, from the StatefulSet and its ConfigMap as Kubernetes objects: what a
+ * kubelet needs to start a `LocalPod` (rendered here, or read from the cluster simulator).
+ */
+export function podTemplate(set: Obj, cm: Obj): RenderedEnsemble {
   const container = set.spec.template.spec.containers[0];
   const port = (name: string) => container.ports.find((p: Obj) => p.name === name).containerPort as number;
   const ns = set.metadata.namespace ?? "default";
@@ -99,6 +97,19 @@ export async function renderEnsemble(
     podManagementPolicy: set.spec.podManagementPolicy,
     configHash: set.spec.template.metadata.annotations?.["stateful.pulumi.com/config-hash"] ?? "",
   };
+}
+
+/** Renders `program` under mocks (the `npm run render` path) and picks out what a server runs. */
+export async function renderEnsemble(
+  program: () => unknown,
+  config?: Record<string, string>,
+): Promise<RenderedEnsemble> {
+  const objects = await renderProgram(program, { config });
+  const set = objects.find((o) => o.object.kind === "StatefulSet")!.object as Obj;
+  const cmName = set.spec.template.spec.volumes.find((v: Obj) => v.configMap).configMap.name;
+  const cm = objects.find((o) => o.object.kind === "ConfigMap" && o.object.metadata.name === cmName)!
+    .object as Obj;
+  return podTemplate(set, cm);
 }
 
 /** zoo.cfg with the overlay's one change: dataDir replaced. */
@@ -361,10 +372,22 @@ export class LocalPod {
     this.proc = spawnLogged(cmd!, args, this.env, join(this.dir, "server.log"));
   }
 
-  /** SIGTERM to the container, as a pod deletion does. */
+  /** SIGTERM to the container, as a pod deletion does (the pod's DNS record stays; see `delete`). */
   async stop(): Promise<void> {
     await stopProcess(this.proc);
     this.proc = undefined;
+  }
+
+  /** The pod is created: its DNS record appears (published before it is Ready) and its container starts. */
+  create(): void {
+    this.cluster.publish(this.fqdn, this.ip);
+    this.start();
+  }
+
+  /** The pod is deleted: its container stops and its DNS record goes; the claim stays. */
+  async delete(): Promise<void> {
+    await this.stop();
+    this.cluster.publish(this.fqdn, undefined);
   }
 
   /** `kubectl exec`: runs `command` with the container's environment. */
@@ -426,16 +449,14 @@ export class LocalStatefulSet {
     const pod = new LocalPod(this.cluster, this.template, `${this.setName}-${ordinal}`);
     this.pods.set(ordinal, pod);
     this.podRevisions.set(ordinal, this.revision);
-    this.cluster.publish(pod.fqdn, pod.ip);
-    pod.start();
+    pod.create();
     return pod;
   }
 
   private async deletePod(ordinal: number): Promise<void> {
     const pod = this.pods.get(ordinal)!;
     this.pods.delete(ordinal);
-    await pod.stop();
-    this.cluster.publish(pod.fqdn, undefined);
+    await pod.delete();
   }
 
   /** A new template (e.g. a configuration change); existing pods keep the old one until restarted. */
