@@ -39,6 +39,8 @@ class Model {
   stuck = new Set<number>();
   /** Accepted digest password. */
   password = PASSWORD;
+  /** Servers removed while leading, which keep reporting "leader" with their last membership. */
+  zombies = new Map<number, string>();
 
   constructor(n: number) {
     for (let i = 1; i <= n; i++) this.members.set(i, `server.${i}=zk-${i - 1}.h:2888:3888:participant;2181`);
@@ -64,12 +66,14 @@ class Model {
           exitCode: 0,
         };
       const hex = this.version.toString(16);
+      const zombie = this.zombies.get(ordinal + 1);
       if (command[3] === "srvr")
         return {
-          stdout: `Zxid: 0x${hex}\nMode: ${ordinal + 1 === this.leader ? "leader" : "follower"}\n`,
+          stdout: `Zxid: 0x${hex}\nMode: ${ordinal + 1 === this.leader || zombie ? "leader" : "follower"}\n`,
           stderr: "",
           exitCode: 0,
         };
+      if (command[3] === "conf" && zombie) return { stdout: zombie, stderr: "", exitCode: 0 };
       if (command[3] === "conf")
         return {
           stdout: `serverId=${ordinal + 1}\nmembership: \n${[...this.members.values()].join("\n")}\nversion=${hex}`,
@@ -95,7 +99,16 @@ class Model {
           if (f[3] === "-add") {
             const id = Number(/^server\.(\d+)=/.exec(f[4]!)![1]);
             this.members.set(id, f[4]!);
-          } else this.members.delete(Number(f[4]));
+          } else {
+            const id = Number(f[4]);
+            this.members.delete(id);
+            // A removed leader keeps saying "leader" with the membership that removed it.
+            if (id === this.leader)
+              this.zombies.set(
+                id,
+                `membership: \n${[...this.members.values()].join("\n")}\nversion=${(this.version + 0x10).toString(16)}`,
+              );
+          }
           this.version += 0x10;
           if (!this.members.has(this.leader)) this.leader = Math.max(...this.members.keys());
         }
@@ -152,6 +165,13 @@ describe("membership commands", () => {
     for (const c of m.commands) expect(c.command.join(" ")).not.toContain(PASSWORD);
     // zkCli runs on a serving voter that is not the one removed.
     expect(m.commands.filter((c) => c.stdin?.includes("-remove 2")).map((c) => c.pod)).toEqual(["zk-0"]);
+  });
+
+  it("goes on past a removed leader that keeps reporting leader", async () => {
+    const m = new Model(5);
+    m.leader = 5;
+    expect(await reconcile(m, 3)).toEqual([1, 2, 3]);
+    expect([...m.zombies.keys()]).toEqual([5, 4]);
   });
 
   it("stops naming the joiner that never serves, and continues from there on the next call", async () => {

@@ -129,7 +129,10 @@ export async function readMembership(
 
 /**
  * One observation: `srvr` on every pod, and the committed membership from the leader (the leader
- * holds the last committed configuration; a follower's may lag). No membership without exactly one leader.
+ * holds the last committed configuration; a follower's may lag). A server that reports "leader"
+ * but is no voting member of its own membership is a deposed leader (a removed leader keeps
+ * reporting "leader", committing nothing, until it stops): it is reported as not serving. No
+ * membership unless exactly one leader remains.
  */
 export async function observeEnsemble(
   exec: Exec,
@@ -137,10 +140,20 @@ export async function observeEnsemble(
   replicas: number,
   pods: readonly { name: string; ordinal: number }[],
 ): Promise<EnsembleView> {
-  const servers = await Promise.all(pods.map((p) => serverStatus(exec, p, target.clientPort)));
-  const leaders = servers.filter((s) => s.mode === "leader");
-  const membership =
-    leaders.length === 1 ? await readMembership(exec, leaders[0]!.pod, target.clientPort) : undefined;
+  const seen = await Promise.all(pods.map((p) => serverStatus(exec, p, target.clientPort)));
+  const claims = await Promise.all(
+    seen
+      .filter((s) => s.mode === "leader")
+      .map(async (s) => ({ s, m: await readMembership(exec, s.pod, target.clientPort) })),
+  );
+  const genuine = claims.filter(({ s, m }) =>
+    m?.members.some((x) => x.id === s.ordinal + 1 && x.role === "participant"),
+  );
+  const deposed = new Set(claims.filter((c) => !genuine.includes(c)).map((c) => c.s.pod));
+  const servers = seen.map((s) =>
+    deposed.has(s.pod) ? { pod: s.pod, ordinal: s.ordinal, serving: false } : s,
+  );
+  const membership = genuine.length === 1 ? genuine[0]!.m : undefined;
   return { setName: target.setName, replicas, servers, ...(membership ? { membership } : {}) };
 }
 

@@ -122,6 +122,8 @@ export async function newProcedure(
     });
 
   const writers = new Writers(classpath, join(root, "writers"), connectString);
+  const marks: { t: number; what: string }[] = [];
+  const pathAt = (t: number) => marks.filter((m) => m.t <= t).at(-1)?.what ?? "start";
   const watch = new LeaderWatch(running, rendered.clientPort);
   const paths: PathResult[] = [];
   let probes = true;
@@ -138,6 +140,7 @@ export async function newProcedure(
     const scale = async (desired: number, label = `${replicas}->${desired}`) => {
       const from = Date.now();
       log(`scale ${label}`);
+      marks.push({ t: from, what: `scale ${label}` });
       const voters = await scaleTo(desired);
       await new Promise((r) => setTimeout(r, 1000)); // let the writers show they still write
       const to = Date.now();
@@ -162,6 +165,7 @@ export async function newProcedure(
       const leader = await leaderOf();
       if (leader === zk2) break;
       log(`leader is ${leader}; restarting it to move leadership`);
+      marks.push({ t: Date.now(), what: `restarting leader ${leader}` });
       if (leader) await set.restartPod(leader);
       await settled("the three servers to serve again");
     }
@@ -177,6 +181,7 @@ export async function newProcedure(
     const before = await leaderOf();
     set.setTemplate(changed);
     const from = Date.now();
+    marks.push({ t: from, what: "roll" });
     const order = await rollingRestart({
       exec,
       target,
@@ -199,6 +204,7 @@ export async function newProcedure(
     // start, the next scale attempt must stop naming it, and after a person removes server.5 it
     // rejoins as a new server that the next attempt adds back.
     const t1 = Date.now();
+    marks.push({ t: t1, what: "lost volume" });
     const zk4 = set.pod(`${set.setName}-4`);
     await zk4.stop();
     rmSync(zk4.claimDir, { recursive: true, force: true });
@@ -236,6 +242,7 @@ export async function newProcedure(
 
     // Every pod at once (a node pool replaced): the membership comes back from the volumes.
     const t0 = Date.now();
+    marks.push({ t: t0, what: "restart all at once" });
     const all = [...set.pods.values()].sort((a, b) => a.ordinal - b.ordinal);
     await Promise.all(all.map((p) => p.stop()));
     all[0]!.start();
@@ -266,6 +273,7 @@ export async function newProcedure(
       const leader = await leaderOf();
       if (leader && removed.includes(leader)) break;
       log(`leader is ${leader}; restarting it to move leadership to zk-3 or zk-4`);
+      marks.push({ t: Date.now(), what: `restarting leader ${leader}` });
       if (leader) await set.restartPod(leader);
       await settled("the five servers to serve again");
     }
@@ -286,6 +294,10 @@ export async function newProcedure(
       if (!d) throw new Error(`could not read ${p.name}`);
       data.set(p.name, d);
     }
+    for (const x of watch.samples.filter((x) => x.leaders.length > 1).slice(0, 5))
+      log(
+        `two servers report leader at ${x.t} (${pathAt(x.t)}): ${x.leaders.map((l) => `${l.server}@${l.zxid}`).join(" ")}`,
+      );
     const comparison = compare(writeLog, data);
     const password_in_files = filesContaining(join(root, "cluster"), password);
     if (password_in_files.length > 0) log(`the password is in ${password_in_files.join(", ")}`);
