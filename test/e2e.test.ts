@@ -59,20 +59,17 @@ describe("the zookeeper example through the rollout provider", () => {
     expect(kinds).toEqual(["zk-client", "zk-headless"]);
     expect(
       (sim.store.get("configmaps", "default", "zk-config")?.data as Record<string, string>)["zoo.cfg"],
-    ).toContain("server.3=zk-2.zk-headless.default.svc.cluster.local:2888:3888");
+    ).not.toMatch(/^server\./m);
   });
 
-  it("scale to 5: the new servers come up in order (the server list changes, so the others roll)", async () => {
+  it("scale to 5: the new servers come up; the configuration is unchanged, so no running server restarts", async () => {
     await engine.up(program, { replicas: "5" });
     expect(engine.errors).toEqual([]);
     expect(podNames()).toEqual(["zk-0", "zk-1", "zk-2", "zk-3", "zk-4"]);
-    // New pods first, in order; then the controller rolls the others from the highest ordinal down.
+    // Only the new pods start; the membership change itself is the provider's (docs/zookeeper-scaling.md).
     expect(engine.log.filter((l) => / ready \(/.test(l)).map((l) => l.replace(/ after .*/, ""))).toEqual([
-      "zk-3 ready (1/5)",
-      "zk-4 ready (2/5)",
-      "zk-2 ready (3/5)",
-      "zk-1 ready (4/5)",
-      "zk-0 ready (5/5)",
+      "zk-3 ready (4/5)",
+      "zk-4 ready (5/5)",
     ]);
     expect(sim.store.get("poddisruptionbudgets", "default", "zk-budget")?.spec.minAvailable).toBe(3);
     // Every pod ends on the new configuration.
