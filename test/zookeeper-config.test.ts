@@ -238,6 +238,10 @@ describe("ZooKeeper configuration", () => {
       `${Z}extraConfig["server.4"] ("x:1:2") is membership, which lives in each server's dynamic configuration; change replicas instead`,
     ],
     [
+      { extraConfig: { "jute.maxbuffer": "4194304" } },
+      `${Z}extraConfig["jute.maxbuffer"] ("4194304") is a Java system property, which zoo.cfg cannot set (ZooKeeper reads it as zookeeper.jute.maxbuffer); use jvmFlags: ["-Djute.maxbuffer=4194304"], which reaches servers and clients`,
+    ],
+    [
       { extraConfig: { dynamicConfigFile: "/x" } },
       `${Z}extraConfig["dynamicConfigFile"] ("/x") is generated from the typed settings; set the matching argument instead`,
     ],

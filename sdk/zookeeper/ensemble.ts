@@ -294,6 +294,12 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
         v,
         "is membership, which lives in each server's dynamic configuration; change replicas instead",
       );
+    else if (k === "jute.maxbuffer" && typeof v === "string" && !/[\r\n]/.test(v))
+      p.add(
+        `extraConfig[${JSON.stringify(k)}]`,
+        v,
+        `is a Java system property, which zoo.cfg cannot set (ZooKeeper reads it as zookeeper.jute.maxbuffer); use jvmFlags: ["-Djute.maxbuffer=${v}"], which reaches servers and clients`,
+      );
     else if (GENERATED_KEYS.includes(k))
       p.add(
         `extraConfig[${JSON.stringify(k)}]`,
