@@ -410,7 +410,7 @@ const cases: Case[] = [
   [
     "two ZooKeeper servers",
     () => new c.ZooKeeperEnsemble("zk", { replicas: 2 }),
-    `${Z}replicas (2) must be 1 (standalone) or an integer from 3 to 255: two servers need both up for a quorum`,
+    `${Z}replicas (2) must be 1, 3, 5, 7 or 9: an even count tolerates no more failures than the odd count below it`,
   ],
   [
     "zero tickTime",
@@ -454,13 +454,13 @@ const cases: Case[] = [
   ],
   [
     "unknown four-letter word",
-    () => new c.ZooKeeperEnsemble("zk", { fourLetterWords: ["ruok", "oops"] }),
+    () => new c.ZooKeeperEnsemble("zk", { fourLetterWords: ["ruok", "srvr", "conf", "oops"] }),
     `${Z}fourLetterWords ("oops") is not a four-letter word; use some of conf, cons, crst, dirs, dump, envi, gtmk, isro, mntr, ruok, srst, srvr, stat, stmk, wchc, wchp, wchs, hash`,
   ],
   [
     "whitelist without ruok",
-    () => new c.ZooKeeperEnsemble("zk", { fourLetterWords: ["srvr"] }),
-    `${Z}fourLetterWords (["srvr"]) must include "ruok": the readiness and liveness probes use it`,
+    () => new c.ZooKeeperEnsemble("zk", { fourLetterWords: ["srvr", "conf"] }),
+    `${Z}fourLetterWords (["srvr","conf"]) must include "ruok": the liveness probe uses it`,
   ],
   [
     "client and election port equal",

@@ -258,8 +258,8 @@ describe("ZooKeeperEnsemble", () => {
     const pdb = kids.find((k) => k.type === "kubernetes:policy/v1:PodDisruptionBudget")!.inputs;
     expect(pdb.spec.minAvailable).toBe(3);
     const cfg = kids.find((k) => k.type === "kubernetes:core/v1:ConfigMap")!.inputs.data["zoo.cfg"] as string;
-    expect(cfg).toContain("server.1=coord-0.coord-headless.infra.svc.cluster.local:2888:3888\n");
-    expect(cfg).toContain("server.5=coord-4.coord-headless.infra.svc.cluster.local:2888:3888\n");
+    expect(cfg).not.toMatch(/^server\./m);
+    expect(cfg).toContain("reconfigEnabled=true\n");
     const headless = kids.find((k) => k.name === "coord-headless")!.inputs;
     expect(headless.spec.publishNotReadyAddresses).toBe(true);
     const client = kids.find((k) => k.name === "coord-client")!.inputs;
@@ -281,10 +281,10 @@ describe("ZooKeeperEnsemble", () => {
     }
   });
 
-  it("runs a single server standalone, without a budget", async () => {
+  it("runs a single server as a one-member ensemble that can grow, without a budget", async () => {
     const zk = new c.ZooKeeperEnsemble("solo", { replicas: 1 });
     await settled();
     expect(zk.podDisruptionBudget).toBeUndefined();
-    expect(zk.spec.config!.files["zoo.cfg"]).toContain("standaloneEnabled=true\n");
+    expect(zk.spec.config!.files["zoo.cfg"]).toContain("standaloneEnabled=false\n");
   });
 });

@@ -10,6 +10,10 @@
  * - apps/v1beta1 and policy/v1beta1 -> apps/v1 and policy/v1; storage-class alpha annotation dropped.
  * - gcr.io/google_samples/k8szk:v1 is gone; the Docker Official Image zookeeper:3.8.4 runs the
  *   generated zoo.cfg (server ids from pod ordinals, no zkGenConfig.sh).
+ * - The seed's static server list made every scale a restart with a new list, which loses
+ *   acknowledged writes. zoo.cfg now holds static settings only; the membership lives on each
+ *   server's volume and changes by dynamic reconfiguration, one server at a time
+ *   (docs/zookeeper-scaling.md). Pods start in parallel, and Ready means "serving".
  * - The headless Service did not publish not-ready pods: a restarted ensemble could not resolve its
  *   peers to elect a leader. It also gains the client port.
  * - `pod.alpha.kubernetes.io/initialized` and `imagePullPolicy: Always` on a pinned tag are dropped.
@@ -19,7 +23,8 @@ import { ZooKeeperEnsemble } from "../../components";
 
 export function zookeeper() {
   const zk = new ZooKeeperEnsemble("zk", {
-    // `pulumi config set replicas 5` scales the ensemble (the seed's 3 by default).
+    // `pulumi config set replicas 5` grows the ensemble by reconfiguration, one server at a time,
+    // restarting none of the running ones (the seed's 3 by default; 1, 3, 5, 7 or 9).
     replicas: new pulumi.Config().getNumber("replicas") ?? 3,
     serviceName: "zk-headless",
     selectorLabels: { app: "zk" },

@@ -1,11 +1,18 @@
 /**
- * ZooKeeper's files and commands as pure functions: the server list, zoo.cfg, java.env, the start
- * script that derives each server's id from its pod's ordinal, and the probe commands.
+ * ZooKeeper's files and commands as pure functions: the static zoo.cfg, java.env, the start script
+ * that derives each server's id from its pod's ordinal and finds or bootstraps the membership, the
+ * probe commands, and the super-user digest.
  *
- * Target image: the Docker Official Image `zookeeper` (3.8.x). It puts `zkServer.sh` on PATH, has
- * bash, runs as uid/gid 1000, and its zkEnv.sh reads `$ZOOCFGDIR/zoo.cfg` and sources
- * `$ZOOCFGDIR/java.env`. Any image with those three properties works.
+ * The membership is not here. The ConfigMap carries only static settings; each server keeps the
+ * membership in a dynamic configuration file on its own data volume, written by ZooKeeper itself
+ * on every reconfiguration (docs/zookeeper-scaling.md).
+ *
+ * Target image: the Docker Official Image `zookeeper` (3.8.x). It puts `zkServer.sh` and `zkCli.sh`
+ * on PATH, has bash, coreutils (`timeout`) and glibc's `getent`, runs as uid/gid 1000, and its
+ * zkEnv.sh reads `$ZOOCFGDIR/zoo.cfg` and sources `$ZOOCFGDIR/java.env`. Any image with those
+ * properties works.
  */
+import { createHash } from "node:crypto";
 
 /** Directory the ConfigMap is mounted at; exported to the server as ZOOCFGDIR. */
 export const CONFIG_DIR = "/conf";
@@ -13,9 +20,49 @@ export const CONFIG_DIR = "/conf";
 export const DATA_MOUNT = "/var/lib/zookeeper";
 /** dataDir inside the data volume: a subdirectory, so the volume's lost+found is not in it. */
 export const DATA_DIR = `${DATA_MOUNT}/data`;
+/**
+ * The writable configuration directory on the data volume, next to dataDir: the static zoo.cfg
+ * copied from the ConfigMap at every start, and the dynamic files ZooKeeper writes.
+ */
+export const STATE_DIR = `${DATA_MOUNT}/conf`;
 
-/** Four-letter words the generated probes use; the whitelist must contain them. */
-export const PROBE_WORDS = ["ruok"] as const;
+/** Four-letter words the generated scripts use, and what for; the whitelist must contain them. */
+export const REQUIRED_WORDS: Readonly<Record<string, string>> = {
+  ruok: "the liveness probe uses it",
+  srvr: "the readiness probe and the membership changes use it",
+  conf: "new servers and the membership changes read the membership with it",
+};
+
+/**
+ * `-Dzookeeper.electionPortBindRetry`: ZooKeeper exits after this many failed binds of the election
+ * port, one second apart (default 3). The start script waits until the pod's own DNS name resolves
+ * before starting the server; the retries cover the rest of a slow DNS update, and the exit after
+ * them hands a stuck server to the kubelet's restart (with the script's wait again) instead of
+ * leaving it without an election listener forever, as 0 (retry forever) would.
+ */
+export const ELECTION_PORT_BIND_RETRY = 30;
+
+/** Seconds a brand-new first server waits for existing peer pods to start ZooKeeper before it bootstraps. */
+export const BOOTSTRAP_GRACE_SECONDS = 30;
+
+/** Environment variable holding `super:<digest>`, from the super-user Secret. */
+export const SUPER_DIGEST_ENV = "ZK_SUPER_DIGEST";
+/** Key of the super-user Secret that holds `super:<digest>`. */
+export const SUPER_DIGEST_KEY = "superDigest";
+
+/** The Secret the pods read the super-user digest from: `<set>-zookeeper-super`. */
+export function superUserSecretName(setName: string): string {
+  return `${setName}-zookeeper-super`;
+}
+
+/**
+ * `super:<base64(sha1("super:<password>"))>`, what ZooKeeper's
+ * `DigestAuthenticationProvider.generateDigest("super:<password>")` returns (SHA-1 is its default
+ * `zookeeper.DigestAuthenticationProvider.digestAlg`).
+ */
+export function superDigest(password: string): string {
+  return `super:${createHash("sha1").update(`super:${password}`, "utf8").digest("base64")}`;
+}
 
 export interface ZooCfgInput {
   componentName: string;
@@ -26,13 +73,9 @@ export interface ZooCfgInput {
   snapRetainCount: number;
   purgeInterval: number;
   clientPort: number;
-  serverPort: number;
-  electionPort: number;
   fourLetterWords: readonly string[];
-  /** Pod FQDNs in ordinal order. */
-  servers: readonly string[];
-  /** Server id of `servers[0]`; ids are consecutive. */
-  firstServerId: number;
+  /** Port of the Prometheus metrics provider; undefined leaves metrics off. */
+  metricsPort?: number;
   extraConfig: Record<string, string>;
 }
 
@@ -46,24 +89,18 @@ export function faultTolerance(replicas: number): number {
   return replicas - quorum(replicas);
 }
 
-/** `server.<id>=<fqdn>:<serverPort>:<electionPort>` for every server. */
-export function serverList(
-  servers: readonly string[],
-  firstServerId: number,
-  serverPort: number,
-  electionPort: number,
-): string[] {
-  return servers.map((fqdn, i) => `server.${firstServerId + i}=${fqdn}:${serverPort}:${electionPort}`);
-}
-
 /** The server id a pod runs: its ordinal plus one (ids start at 1). */
 export function serverIdForOrdinal(ordinal: number): number {
   return ordinal + 1;
 }
 
+export const PROMETHEUS_PROVIDER = "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+
+/** The static zoo.cfg: everything but the membership, identical for every pod and every replica count. */
 export function zooCfg(c: ZooCfgInput): string {
   const lines = [
-    `# zoo.cfg for ZooKeeperEnsemble "${c.componentName}" (${c.servers.length} servers), generated by pulumi-stateful`,
+    `# zoo.cfg for ZooKeeperEnsemble "${c.componentName}", generated by pulumi-stateful: static settings only;`,
+    "# the membership lives in each server's dynamic configuration file on its data volume",
     `tickTime=${c.tickTime}`,
     `initLimit=${c.initLimit}`,
     `syncLimit=${c.syncLimit}`,
@@ -74,53 +111,242 @@ export function zooCfg(c: ZooCfgInput): string {
     `clientPort=${c.clientPort}`,
     `4lw.commands.whitelist=${c.fourLetterWords.join(",")}`,
     "admin.enableServer=false",
-    "reconfigEnabled=false",
-    `standaloneEnabled=${c.servers.length === 1}`,
+    "reconfigEnabled=true",
+    "standaloneEnabled=false",
+    ...(c.metricsPort !== undefined
+      ? [`metricsProvider.className=${PROMETHEUS_PROVIDER}`, `metricsProvider.httpPort=${c.metricsPort}`]
+      : []),
     ...Object.entries(c.extraConfig).map(([k, v]) => `${k}=${v}`),
-    ...serverList(c.servers, c.firstServerId, c.serverPort, c.electionPort),
   ];
   return `${lines.join("\n")}\n`;
 }
 
-/** java.env, sourced by zkEnv.sh: the server JVM's heap (the last -Xmx on the line wins). */
-export function javaEnv(heapMiB: number): string {
+export interface JavaEnvInput {
+  heapMiB: number;
+  /** JVM options for every server and every client (zkCli.sh) started with this java.env. */
+  jvmFlags: readonly string[];
+}
+
+/**
+ * java.env, sourced by zkEnv.sh for the server and for zkCli.sh: the server's heap, the election
+ * port retries, the super-user digest from the Secret-backed environment variable (never written
+ * into the ConfigMap), and the user's JVM flags on servers and clients alike (`jute.maxbuffer`
+ * must match on both). The last -Xmx on the line wins, so the heap follows zkEnv's default.
+ */
+export function javaEnv(c: JavaEnvInput): string {
+  const flags = c.jvmFlags.length > 0 ? ` ${c.jvmFlags.join(" ")}` : "";
   return [
-    "# JVM settings for the ZooKeeper server, sourced by zkEnv.sh; generated by pulumi-stateful",
-    `export SERVER_JVMFLAGS="-Xms${heapMiB}m -Xmx${heapMiB}m \${SERVER_JVMFLAGS:-}"`,
+    "# JVM settings for the ZooKeeper server and zkCli.sh, sourced by zkEnv.sh; generated by pulumi-stateful",
+    `export SERVER_JVMFLAGS="-Xms${c.heapMiB}m -Xmx${c.heapMiB}m -Dzookeeper.electionPortBindRetry=${ELECTION_PORT_BIND_RETRY}${flags} \${${SUPER_DIGEST_ENV}:+-Dzookeeper.DigestAuthenticationProvider.superDigest=$${SUPER_DIGEST_ENV}} \${SERVER_JVMFLAGS:-}"`,
+    `export CLIENT_JVMFLAGS="${c.jvmFlags.map((f) => `${f} `).join("")}\${CLIENT_JVMFLAGS:-}"`,
     "",
   ].join("\n");
 }
 
+export interface StartScriptInput {
+  /** `<service>.<namespace>.svc.<clusterDomain>`: pod FQDNs are `<pod>.<serviceDomain>`. */
+  serviceDomain: string;
+  clientPort: number;
+  serverPort: number;
+  electionPort: number;
+  /** Peers asked for the membership: ordinals 0..maxServers-1. */
+  maxServers: number;
+}
+
+/** Bash that sends a four-letter word to the local server and prints the reply (empty when none). */
+function localWord(clientPort: number): string[] {
+  return [`exec 3<>"/dev/tcp/\${ZK_CLIENT_HOST:-localhost}/${clientPort}"`];
+}
+
 /**
- * The container's start script (run as `bash -ec <script>`): the pod name `<set>-<ordinal>` from
- * the downward API gives the server id; myid is written into zoo.cfg's dataDir; then the server
- * runs in the foreground with the mounted configuration.
+ * The container's start script (run as `bash -ec <script>`). The pod name `<set>-<ordinal>` from
+ * the downward API gives the server id (ordinal + 1). The static zoo.cfg and java.env are copied
+ * from the ConfigMap into the writable directory on the data volume at every start, pointing at
+ * the dynamic configuration already there; ZooKeeper rewrites both on every reconfiguration.
+ * Only a volume without one decides a membership:
+ * - a server whose dynamic configuration lists it restarts with it (a restart, or every pod at once);
+ * - otherwise it asks the peers (`<set>-<i>.<serviceDomain>`, `conf`) for the current membership
+ *   and starts with "current members + itself" to join as a non-voting follower, until the
+ *   membership change adds it; an empty volume whose server is already a voting member refuses
+ *   to start (its data was lost: it must be removed from the membership first);
+ * - the first ordinal with an empty volume bootstraps a one-member ensemble, only when no peer
+ *   runs ZooKeeper (peer pods that exist get `BOOTSTRAP_GRACE_SECONDS` to start it);
+ * - a volume with data but no dynamic configuration (not written by this script) refuses to start.
+ * While it waits it keeps a marker file that the liveness probe accepts.
+ *
+ * Outside Kubernetes (the real-server test) two variables stand in for the pod's network:
+ * ZK_HOSTS_FILE (names looked up in a hosts file instead of DNS) and ZK_CLIENT_HOST (the address
+ * the client port binds and the probes use, instead of every address and localhost).
  */
-export function startScript(): string {
+export function startScript(c: StartScriptInput): string {
+  return `# Server id from the pod's ordinal: <set>-<ordinal> runs server.<ordinal + 1>.
+ordinal="\${POD_NAME##*-}"
+case "$ordinal" in
+  ''|*[!0-9]*) echo "zookeeper: cannot derive a server id from pod name '$POD_NAME'" >&2; exit 1 ;;
+esac
+id=$((ordinal + 1))
+set_name="\${POD_NAME%-*}"
+domain="${c.serviceDomain}"
+me="$POD_NAME.$domain"
+client_port=${c.clientPort}
+static="$ZOOCFGDIR/zoo.cfg"
+data_dir="$(sed -n 's/^dataDir=//p' "$static")"
+state="\${data_dir%/*}/conf"
+waiting="$state/waiting"
+mkdir -p "$data_dir" "$state"
+rm -f "$waiting"
+echo "$id" > "$data_dir/myid"
+log() { echo "zookeeper: $POD_NAME (server.$id): $*"; }
+
+# Name lookups: DNS in a pod (the headless Service publishes pods before they are Ready).
+resolve() {
+  if [ -n "\${ZK_HOSTS_FILE:-}" ]; then
+    while read -r addr name _; do
+      if [ "$name" = "$1" ]; then echo "$addr"; return 0; fi
+    done < "$ZK_HOSTS_FILE"
+    return 1
+  fi
+  getent hosts "$1" | { read -r addr _ && echo "$addr"; }
+}
+# The reply of a peer to a four-letter word; fails when it does not answer.
+word() {
+  local addr
+  addr="$(resolve "$1")" || return 1
+  timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf %s "$2" >&3 && cat <&3' "$addr" "$client_port" "$2" 2>/dev/null
+}
+# Whether a peer's ZooKeeper accepts connections, serving or not.
+listening() {
+  local addr
+  addr="$(resolve "$1")" || return 1
+  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$addr" "$client_port" 2>/dev/null
+}
+peers() {
+  local i
+  for ((i = 0; i < ${c.maxServers}; i++)); do
+    if [ "$i" != "$ordinal" ]; then echo "$set_name-$i.$domain"; fi
+  done
+}
+# The server lines of the membership of the first serving peer.
+fetch_membership() {
+  local host reply
+  for host in $(peers); do
+    reply="$(word "$host" conf)" || continue
+    case "$reply" in *membership:*) ;; *) continue ;; esac
+    printf '%s\\n' "$reply" | sed -n '/^membership:/,$p' | grep '^server\\.' || continue
+    return 0
+  done
+  return 1
+}
+own_line="server.$id=$me:${c.serverPort}:${c.electionPort}:participant;\${ZK_CLIENT_HOST:+$ZK_CLIENT_HOST:}$client_port"
+
+run() {
+  local f
+  for f in "$ZOOCFGDIR"/*; do
+    if [ -f "$f" ] && [ "\${f##*/}" != zoo.cfg ]; then cp -L "$f" "$state/"; fi
+  done
+  { cat "$static"; echo "dynamicConfigFile=$1"; } > "$state/zoo.cfg.tmp"
+  mv "$state/zoo.cfg.tmp" "$state/zoo.cfg"
+  rm -f "$waiting"
+  log "starting with $1: $(grep -c '^server\\.' "$1") server(s)"
+  export ZOOCFGDIR="$state"
+  exec zkServer.sh start-foreground
+}
+# A new dynamic file replaces whatever this volume had (ZooKeeper versions it on the next commit).
+run_with() {
+  rm -f "$state"/zoo.cfg.dynamic*
+  printf '%s\\n' "$1" > "$state/zoo.cfg.dynamic.initial"
+  run "$state/zoo.cfg.dynamic.initial"
+}
+
+# Peers connect to the election port at the address our own name resolves to.
+for ((n = 0; ; n++)); do
+  if resolve "$me" > /dev/null; then break; fi
+  if [ "$n" -ge 120 ]; then log "my name $me did not resolve in 120 s; does the headless Service publish not-ready addresses?"; exit 1; fi
+  sleep 1
+done
+
+# The membership ZooKeeper last committed on this volume: the versioned file zoo.cfg points at,
+# else the newest versioned one. An ".initial" file is what this script wrote and ZooKeeper never
+# replaced: no committed membership.
+dyn=""
+if [ -f "$state/zoo.cfg" ]; then dyn="$(sed -n 's/^dynamicConfigFile=//p' "$state/zoo.cfg")"; fi
+case "\${dyn##*.}" in ''|*[!0-9a-f]*) dyn="" ;; esac
+if [ -n "$dyn" ] && [ ! -f "$dyn" ]; then dyn=""; fi
+if [ -z "$dyn" ]; then
+  for f in "$state"/zoo.cfg.dynamic.*; do
+    v="\${f##*.}"
+    case "$v" in ''|*[!0-9a-f]*) continue ;; esac
+    if [ -z "$dyn" ] || (( 16#$v > 16#\${dyn##*.} )); then dyn="$f"; fi
+  done
+fi
+if [ -n "$dyn" ] && grep -q "^server\\.$id=" "$dyn"; then run "$dyn"; fi
+
+if [ -z "$(ls -A "$data_dir/version-2" 2>/dev/null)" ]; then
+  volume=new
+elif [ -n "$dyn" ] || [ -f "$state/zoo.cfg.dynamic.initial" ]; then
+  volume=rejoin
+else
+  log "refusing to start: $data_dir holds data but this volume has no dynamic configuration (written by another tool or an older version?); move the data away or restore the configuration"
+  exit 1
+fi
+
+touch "$waiting"
+for ((waited = 0; ; waited += 2)); do
+  if members="$(fetch_membership)"; then
+    if printf '%s\\n' "$members" | grep -q "^server\\.$id="; then
+      if [ "$volume" = new ]; then
+        log "refusing to start: server.$id is a member of the running ensemble but this volume is empty (lost or replaced?); remove it first (reconfig -remove $id), then it rejoins as a new server"
+        exit 1
+      fi
+      log "the ensemble lists this server: rejoining with its membership"
+      run_with "$members"
+    fi
+    log "joining the running ensemble as a non-voting follower; a membership change adds it"
+    run_with "$(printf '%s\\n%s' "$members" "$own_line")"
+  fi
+  if [ "$volume" = new ] && [ "$ordinal" = 0 ]; then
+    running=""
+    exists=""
+    for host in $(peers); do
+      if listening "$host"; then running="$host"; break; fi
+      if resolve "$host" > /dev/null; then exists="$host"; fi
+    done
+    if [ -z "$running" ] && { [ -z "$exists" ] || [ "$waited" -ge ${BOOTSTRAP_GRACE_SECONDS} ]; }; then
+      log "no peer runs ZooKeeper: bootstrapping a one-member ensemble"
+      run_with "$own_line"
+    fi
+  fi
+  if [ $((waited % 30)) = 0 ]; then log "waiting for a serving member of the ensemble ($volume volume)"; fi
+  sleep 2
+done
+`;
+}
+
+/**
+ * Readiness: the server serves clients. `srvr` must report a mode; a server that is up but not in
+ * a quorum answers "not currently serving" instead. Host and port: ZK_CLIENT_HOST (default
+ * localhost) and the client port.
+ */
+export function readinessScript(clientPort: number): string {
   return [
-    "# Server id from the pod's ordinal: <set>-<ordinal> runs server.<ordinal + 1>.",
-    'ordinal="${POD_NAME##*-}"',
-    'case "$ordinal" in',
-    "  ''|*[!0-9]*) echo \"zookeeper: cannot derive a server id from pod name '$POD_NAME'\" >&2; exit 1 ;;",
-    "esac",
-    "id=$((ordinal + 1))",
-    'data_dir="$(sed -n \'s/^dataDir=//p\' "$ZOOCFGDIR/zoo.cfg")"',
-    'mkdir -p "$data_dir"',
-    'echo "$id" > "$data_dir/myid"',
-    'echo "zookeeper: pod $POD_NAME runs server.$id with $ZOOCFGDIR/zoo.cfg"',
-    "exec zkServer.sh start-foreground",
-    "",
+    ...localWord(clientPort),
+    "printf srvr >&3",
+    "while IFS= read -r -t 5 line <&3; do",
+    '  case "$line" in "Mode: "*) exit 0 ;; esac',
+    "done",
+    "exit 1",
   ].join("\n");
 }
 
 /**
- * `ruok` must be answered `imok`: the server process is up and answering. Readiness cannot demand
- * a quorum: with OrderedReady the first pod is alone until it is Ready.
- * Host and port come from ZK_CLIENT_HOST (default localhost) and the client port.
+ * Liveness: `ruok` answered `imok` (the process is up, serving or not), or the start script is
+ * still waiting for the ensemble (its marker file in the state directory next to dataDir).
  */
-export function ruokScript(clientPort: number): string {
+export function livenessScript(clientPort: number): string {
   return [
-    `exec 3<>"/dev/tcp/\${ZK_CLIENT_HOST:-localhost}/${clientPort}"`,
+    `data_dir="$(sed -n 's/^dataDir=//p' "$ZOOCFGDIR/zoo.cfg")"`,
+    `if [ -e "\${data_dir%/*}/conf/waiting" ]; then exit 0; fi`,
+    ...localWord(clientPort),
     "printf ruok >&3",
     "IFS= read -r -t 5 -n 4 reply <&3 || true",
     '[ "$reply" = imok ]',

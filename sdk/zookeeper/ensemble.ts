@@ -5,7 +5,7 @@
 import { isInt } from "../checks";
 import { Problems, StatefulArgsError } from "../errors";
 import { execProbe } from "../manifests/probes";
-import { dns1123LabelError, ordinals, podFqdn } from "../naming";
+import { serviceDomain } from "../naming";
 import { parseJvmSize, parseQuantity } from "../quantity";
 import {
   type AntiAffinityArgs,
@@ -21,13 +21,17 @@ import {
   DATA_MOUNT,
   faultTolerance,
   javaEnv,
-  PROBE_WORDS,
+  livenessScript,
   quorum,
-  ruokScript,
-  serverIdForOrdinal,
+  REQUIRED_WORDS,
+  readinessScript,
+  SUPER_DIGEST_ENV,
+  SUPER_DIGEST_KEY,
   startScript,
+  superUserSecretName,
   zooCfg,
 } from "./config";
+import { MAX_SERVERS, replicasError } from "./membership";
 
 /** The image the defaults target (Docker Official Image). */
 export const DEFAULT_ZOOKEEPER_IMAGE = "zookeeper:3.8.4";
@@ -67,6 +71,21 @@ const GENERATED_KEYS = [
   "admin.enableServer",
   "reconfigEnabled",
   "standaloneEnabled",
+  "dynamicConfigFile",
+  "metricsProvider.className",
+  "metricsProvider.httpPort",
+  // The start script, probes and membership commands use the client port on every address.
+  "clientPortAddress",
+];
+
+/** JVM options the component sets itself; `jvmFlags` may not set them. */
+const GENERATED_JVM_FLAGS: [RegExp, string][] = [
+  [/^-Xm[sx]/, "set heap instead"],
+  [
+    /^-Dzookeeper\.DigestAuthenticationProvider\.superDigest=/,
+    "the super-user digest comes from the generated Secret",
+  ],
+  [/^-Dzookeeper\.electionPortBindRetry=/, "the component sets it for Kubernetes DNS"],
 ];
 
 export interface ZooKeeperEnsembleArgs {
@@ -74,7 +93,11 @@ export interface ZooKeeperEnsembleArgs {
   name?: string;
   /** @default "default" */
   namespace?: string;
-  /** Servers in the ensemble: 1 (standalone) or 3 and more. @default 3 */
+  /**
+   * Voting servers: 1, 3, 5, 7 or 9. A change on a running ensemble is a membership change made by
+   * dynamic reconfiguration, one server at a time (docs/zookeeper-scaling.md); a single server is a
+   * one-member ensemble that can grow. @default 3
+   */
   replicas?: number;
   /** @default "zookeeper:3.8.4" */
   image?: string;
@@ -92,7 +115,7 @@ export interface ZooKeeperEnsembleArgs {
   purgeInterval?: number;
   /** JVM heap (-Xms and -Xmx), JVM syntax like "2G" or "512M". @default "1G" */
   heap?: string;
-  /** Four-letter words the servers answer; must include "ruok" (the probes use it). @default ["ruok", "srvr", "mntr", "conf"] */
+  /** Four-letter words the servers answer; must include "ruok", "srvr" and "conf" (the probes and the membership changes use them). @default ["ruok", "srvr", "mntr", "conf"] */
   fourLetterWords?: string[];
   /** @default 2181 */
   clientPort?: number;
@@ -104,6 +127,17 @@ export interface ZooKeeperEnsembleArgs {
   storageSize?: string;
   /** @default - the cluster's default StorageClass */
   storageClass?: string;
+  /**
+   * Options for every server's JVM and for zkCli.sh run in the pods, e.g. `-Djute.maxbuffer=4194304`
+   * (it must be the same on servers and clients). Not the heap (`heap`). @default []
+   */
+  jvmFlags?: string[];
+  /**
+   * Prometheus metrics (ZooKeeper's PrometheusMetricsProvider, which the image must ship) on this
+   * port of every pod, published by the headless Service and not by the client Service, with
+   * `prometheus.io/scrape` pod annotations. `true` is port 7000. @default false
+   */
+  metrics?: boolean | { port?: number };
   /** Extra zoo.cfg lines; may not set the keys the component generates. @default {} */
   extraConfig?: Record<string, string>;
   /** @default - requests { cpu: "500m", memory: heap + 512Mi } */
@@ -130,6 +164,18 @@ export interface ZooKeeperEnsembleArgs {
 
 export interface ZooKeeperSpec {
   readonly app: StatefulAppSpec;
+  /** The Secret (name, key) the pods read `super:<digest>` from; the rollout provider creates it. */
+  readonly superUserSecret: { readonly name: string; readonly key: string };
+  /** What the membership commands (`admin.ts`) need to reach and name the servers. */
+  readonly servers: {
+    readonly setName: string;
+    readonly serviceDomain: string;
+    readonly clientPort: number;
+    readonly serverPort: number;
+    readonly electionPort: number;
+  };
+  /** Port of the Prometheus metrics, when on. */
+  readonly metricsPort?: number;
   /** `<fqdn-0>:<port>,<fqdn-1>:<port>,...` */
   readonly connectString: string;
   readonly quorum: number;
@@ -142,12 +188,9 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
   const kind = "ZooKeeperEnsemble";
   const p = new Problems(`${kind} "${componentName}"`);
   const replicas = args.replicas ?? 3;
-  const replicasOk = p.check(
-    isInt(replicas, 1, 255) && replicas !== 2,
-    "replicas",
-    replicas,
-    "must be 1 (standalone) or an integer from 3 to 255: two servers need both up for a quorum",
-  );
+  const replicasProblem = replicasError(replicas);
+  if (replicasProblem) p.add("replicas", replicas, replicasProblem);
+  const replicasOk = replicasProblem === undefined;
   const settings = {
     tickTime: args.tickTime ?? 2000,
     initLimit: args.initLimit ?? 10,
@@ -201,14 +244,39 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
   for (const w of words)
     if (!KNOWN_WORDS.includes(w))
       p.add("fourLetterWords", w, `is not a four-letter word; use some of ${KNOWN_WORDS.join(", ")}`);
-  for (const w of PROBE_WORDS)
-    if (!words.includes(w))
-      p.add("fourLetterWords", words, `must include "${w}": the readiness and liveness probes use it`);
+  for (const [w, why] of Object.entries(REQUIRED_WORDS))
+    if (!words.includes(w)) p.add("fourLetterWords", words, `must include "${w}": ${why}`);
+
+  const jvmFlags = args.jvmFlags ?? [];
+  if (!Array.isArray(jvmFlags))
+    p.add("jvmFlags", jvmFlags, 'must be a list of JVM options like ["-Djute.maxbuffer=4194304"]');
+  else
+    jvmFlags.forEach((flag, i) => {
+      const f = `jvmFlags[${i}]`;
+      if (typeof flag !== "string" || !flag.startsWith("-") || flag.length < 2)
+        p.add(f, flag, 'must be a JVM option starting with "-", like "-Djute.maxbuffer=4194304"');
+      else if (/[\s"'`$\\]/.test(flag))
+        p.add(
+          f,
+          flag,
+          "must not contain whitespace, quotes, '$', '\\' or backticks: java.env is a shell file",
+        );
+      else
+        for (const [re, fix] of GENERATED_JVM_FLAGS)
+          if (re.test(flag)) p.add(f, flag, `is generated by the component; ${fix}`);
+    });
 
   const clientPort = args.clientPort ?? 2181;
   const serverPort = args.serverPort ?? 2888;
   const electionPort = args.electionPort ?? 3888;
-  const portFields = { clientPort, serverPort, electionPort };
+  const metrics = args.metrics ?? false;
+  let metricsPort: number | undefined;
+  if (metrics === true) metricsPort = 7000;
+  else if (metrics !== false && (metrics === null || typeof metrics !== "object"))
+    p.add("metrics", metrics, "must be true, false or { port: <number> }");
+  else if (metrics !== false) metricsPort = metrics.port ?? 7000;
+  const portFields: Record<string, number> = { clientPort, serverPort, electionPort };
+  if (metricsPort !== undefined) portFields["metrics.port"] = metricsPort;
   for (const [f, v] of Object.entries(portFields))
     p.check(isInt(v, 1, 65535), f, v, "must be an integer from 1 to 65535");
   const seen = new Map<number, string>();
@@ -220,7 +288,19 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
 
   const extraConfig = args.extraConfig ?? {};
   for (const [k, v] of Object.entries(extraConfig)) {
-    if (GENERATED_KEYS.includes(k) || /^server\.\d+$/.test(k))
+    if (/^server\.\d+$/.test(k) || /^(group|weight)\./.test(k))
+      p.add(
+        `extraConfig[${JSON.stringify(k)}]`,
+        v,
+        "is membership, which lives in each server's dynamic configuration; change replicas instead",
+      );
+    else if (k === "jute.maxbuffer" && typeof v === "string" && !/[\r\n]/.test(v))
+      p.add(
+        `extraConfig[${JSON.stringify(k)}]`,
+        v,
+        `is a Java system property, which zoo.cfg cannot set (ZooKeeper reads it as zookeeper.jute.maxbuffer); use jvmFlags: ["-Djute.maxbuffer=${v}"], which reaches servers and clients`,
+      );
+    else if (GENERATED_KEYS.includes(k))
       p.add(
         `extraConfig[${JSON.stringify(k)}]`,
         v,
@@ -259,14 +339,10 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     );
 
   const name = args.name ?? componentName;
-  const nameOk = dns1123LabelError(name) === undefined;
   const namespace = args.namespace ?? "default";
   const serviceName = args.serviceName ?? `${name}-headless`;
   const clusterDomain = args.clusterDomain ?? "cluster.local";
-  const servers =
-    replicasOk && nameOk
-      ? ordinals(replicas).map((i) => podFqdn(name, i, serviceName, namespace, clusterDomain))
-      : [];
+  const domain = serviceDomain(serviceName, namespace, clusterDomain);
 
   const appArgs: StatefulAppArgs = {
     name: args.name,
@@ -274,14 +350,32 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     replicas,
     image: args.image ?? DEFAULT_ZOOKEEPER_IMAGE,
     containerName: "zookeeper",
-    command: ["bash", "-ec", startScript()],
+    command: [
+      "bash",
+      "-ec",
+      startScript({ serviceDomain: domain, clientPort, serverPort, electionPort, maxServers: MAX_SERVERS }),
+    ],
     env: { ZOOCFGDIR: CONFIG_DIR },
-    extraEnv: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+    extraEnv: [
+      { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+      // Only the digest reaches the pods, from a Secret; the password stays with the provider.
+      {
+        name: SUPER_DIGEST_ENV,
+        valueFrom: { secretKeyRef: { name: superUserSecretName(name), key: SUPER_DIGEST_KEY } },
+      },
+    ],
     ports: [
       { name: "client", containerPort: clientPort },
       { name: "server", containerPort: serverPort, clientService: false },
       { name: "leader-election", containerPort: electionPort, clientService: false },
+      ...(metricsPort !== undefined
+        ? [{ name: "metrics", containerPort: metricsPort, clientService: false }]
+        : []),
     ],
+    podAnnotations:
+      metricsPort !== undefined
+        ? { "prometheus.io/scrape": "true", "prometheus.io/port": String(metricsPort) }
+        : undefined,
     volumes: [
       {
         name: "datadir",
@@ -297,14 +391,11 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
           componentName,
           ...settings,
           clientPort,
-          serverPort,
-          electionPort,
           fourLetterWords: words,
-          servers,
-          firstServerId: serverIdForOrdinal(0),
+          metricsPort,
           extraConfig,
         }),
-        "java.env": javaEnv(heapMiB),
+        "java.env": javaEnv({ heapMiB, jvmFlags: Array.isArray(jvmFlags) ? jvmFlags : [] }),
       },
     },
     labels: args.labels,
@@ -315,13 +406,14 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     clientService: args.clientService === false ? false : { name: `${name}-client` },
     podDisruptionBudget: pdb,
     antiAffinity: args.antiAffinity,
-    readinessProbe: execProbe(ruokScript(clientPort), {
+    // Ready means serving; with Parallel pods a restarted ensemble finds its quorum without waiting on readiness.
+    readinessProbe: execProbe(readinessScript(clientPort), {
       initialDelaySeconds: 5,
       periodSeconds: 5,
       timeoutSeconds: 5,
       failureThreshold: 3,
     }),
-    livenessProbe: execProbe(ruokScript(clientPort), {
+    livenessProbe: execProbe(livenessScript(clientPort), {
       initialDelaySeconds: 30,
       periodSeconds: 10,
       timeoutSeconds: 5,
@@ -329,7 +421,8 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     }),
     resources: args.resources ?? { requests: { cpu: "500m", memory: `${heapMiB + 512}Mi` } },
     security: args.security ?? { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
-    podManagementPolicy: "OrderedReady",
+    // All pods start at once: readiness ("serving") needs a quorum, which OrderedReady would never let form after a full restart.
+    podManagementPolicy: "Parallel",
     clusterDomain,
     rollout: args.rollout,
   };
@@ -340,7 +433,7 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     app = resolveStatefulApp(componentName, appArgs, kind);
   } catch (e) {
     if (!(e instanceof StatefulArgsError)) throw e;
-    const portsReported = ["clientPort", "serverPort", "electionPort"].some((f) => p.reported(f));
+    const portsReported = Object.keys(portFields).some((f) => p.reported(f));
     for (const problem of e.problems) {
       // Skip what the ZooKeeper checks above already said in ZooKeeper's terms.
       const root = problem.field.split(/[.[]/)[0]!;
@@ -351,6 +444,9 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
   p.throwIfAny();
   return {
     app: app!,
+    superUserSecret: { name: superUserSecretName(app!.name), key: SUPER_DIGEST_KEY },
+    servers: { setName: app!.name, serviceDomain: app!.serviceDomain, clientPort, serverPort, electionPort },
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
     connectString: app!.podFqdns.map((f) => `${f}:${clientPort}`).join(","),
     quorum: q,
     heapMiB,
