@@ -1271,6 +1271,27 @@ describe("transport faults and exec (item 23)", () => {
       namespace: "default",
     });
     expect(skip.kind).toBe("PodList");
+    // Exec goes over wss:// with the same verification.
+    sim.exec = () => ({ stdout: "tls", exitCode: 0 });
+    sim.apply("statefulsets", "default", setManifest("t", { replicas: 1 }));
+    await until("t-0 ready", () => readyOf("t-0"));
+    const { PassThrough } = await import("node:stream");
+    const execOver = async (yaml: string) => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromString(yaml);
+      const out = new PassThrough();
+      let stdout = "";
+      out.on("data", (d) => {
+        stdout += d;
+      });
+      return new Promise<string>((resolve, reject) => {
+        new k8s.Exec(kc)
+          .exec("default", "t-0", "c", ["x"], out, null, null, false, () => resolve(stdout))
+          .catch(reject);
+      }).catch((e) => `refused: ${e?.message ?? e}`);
+    };
+    expect(await execOver(sim.kubeconfig())).toBe("tls");
+    expect(await execOver(sim.kubeconfig({ ca: "other" }))).toMatch(/^refused: .*(certificate|verify)/);
   });
 
   it("23. 401 and 403 answers are Status objects, as a real API server sends them", async () => {
@@ -1573,5 +1594,17 @@ describe("more stored resources and kubelet hooks", () => {
     await call("DELETE", `${NS}/pods/z-0?gracePeriodSeconds=1`);
     await until("z-0 gone", () => !sim.store.get("pods", "default", "z-0"), 3000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    // Stopping the simulator stops what still runs: no process outlives it.
+    stopHangs = false;
+    log.length = 0;
+    respec("z", (s) => {
+      s.replicas = 1;
+    });
+    await until(
+      "z-0 running again",
+      () => sim.store.get("pods", "default", "z-0")?.status?.phase === "Running",
+    );
+    await sim.stop();
+    expect(log).toEqual(["start z-0", "stop z-0", "stopped z-0"]);
   });
 });

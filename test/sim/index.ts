@@ -250,7 +250,8 @@ export class Sim {
     this.controller.stop();
     this.gc.stop();
     this.namespaces.stop();
-    this.kubelet.stop();
+    // Processes a test's runtime started are stopped too, so none outlives the simulator.
+    await this.kubelet.shutdown();
     await this.server.close();
   }
 }

@@ -59,6 +59,34 @@ export class Kubelet {
     this.unsubscribe = store.subscribe((e) => this.onEvent(e));
   }
 
+  /**
+   * Shuts the node down: stops every pod started on the runtime (awaiting each `stop`, bounded by its grace
+   * period), then stops the kubelet. Pod objects stay as they are, as when a node dies. Timer-mode pods have
+   * nothing to stop.
+   */
+  async shutdown(): Promise<void> {
+    const runtime = this.runtime;
+    const running = [...this.pods.entries()].filter(([, p]) => p.started && !p.terminating);
+    this.stop();
+    if (!runtime) return;
+    await Promise.all(
+      running.map(async ([key, p]) => {
+        const [ns, name] = key.split("/") as [string, string];
+        const pod = this.store.get("pods", ns, name);
+        if (!pod || pod.metadata.uid !== p.uid) return;
+        const grace = (pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.resolve(runtime.stop(pod)).catch(() => {}),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, grace);
+          }),
+        ]);
+        clearTimeout(timer);
+      }),
+    );
+  }
+
   /** Stops the kubelet: nothing more is started, readied or terminated (a node gone dark). */
   stop(): void {
     this.stopped = true;
