@@ -1558,6 +1558,7 @@ describe("more stored resources and kubelet hooks", () => {
     sim.kubelet.runtime = {
       start: async (pod) => {
         log.push(`start ${pod.metadata.name}`);
+        return { podIP: `127.0.0.${10 + Number(pod.metadata.name.split("-")[1])}` };
       },
       ready: async (pod) => ready.get(pod.metadata.name) ?? false,
       stop: async (pod) => {
@@ -1581,6 +1582,10 @@ describe("more stored resources and kubelet hooks", () => {
     expect(Date.parse(cond.lastTransitionTime)).toBeGreaterThanOrEqual(flipAt - 5);
     ready.set("z-1", true);
     await until("z-1 ready", () => readyOf("z-1"));
+    expect(sim.store.get("pods", "default", "z-1")!.status).toMatchObject({
+      podIP: "127.0.0.11",
+      podIPs: [{ ip: "127.0.0.11" }],
+    });
     ready.set("z-0", false);
     await until("z-0 unready", () => !readyOf("z-0"));
     expect(log).toEqual(["start z-0", "start z-1"]);

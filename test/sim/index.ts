@@ -45,13 +45,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ExecHandler, ExecRequest, ExecResult } from "./exec";
 import { GarbageCollector } from "./garbage-collector";
-import { Kubelet, type PodBehavior, type PodRuntime } from "./kubelet";
+import { Kubelet, type PodBehavior, type PodRuntime, type PodStarted } from "./kubelet";
 import { NamespaceController } from "./namespace-controller";
 import { ApiServer, type Fault, type RequestInfo, TLS_DIR } from "./server";
 import { StatefulSetController } from "./statefulset-controller";
 import { RESOURCES, type ResourceType, Store } from "./store";
 
-export type { ExecHandler, ExecRequest, ExecResult, Fault, PodBehavior, PodRuntime, RequestInfo };
+export type { ExecHandler, ExecRequest, ExecResult, Fault, PodBehavior, PodRuntime, PodStarted, RequestInfo };
 export { RESOURCES };
 
 /** mulberry32: a small seeded PRNG, so the same seed reproduces the same fault schedule. */

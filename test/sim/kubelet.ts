@@ -22,10 +22,19 @@ export interface PodBehavior {
   unreadyAfterMs?: number;
 }
 
+/** What a runtime may say of a pod it started. */
+export interface PodStarted {
+  /** The address the pod's processes listen on: status.podIP. */
+  podIP?: string;
+}
+
 /** A container runtime a test provides, to back pods with real processes. */
 export interface PodRuntime {
-  /** Starts the pod's processes; a rejection is a crash (CrashLoopBackOff). */
-  start(pod: Obj): Promise<void> | void;
+  /**
+   * Starts the pod's processes; a rejection is a crash (CrashLoopBackOff). It may say the address the pod's
+   * processes listen on, which becomes status.podIP (e.g. a loopback address per pod).
+   */
+  start(pod: Obj): Promise<PodStarted | undefined> | PodStarted | undefined;
   /** Stops them; the pod goes once this resolves, or at the end of its grace period. */
   stop(pod: Obj): Promise<void> | void;
   /** The readiness probe; a rejection counts as not ready. */
@@ -176,8 +185,9 @@ export class Kubelet {
   }
 
   private async startOnRuntime(pod: Obj, state: Running, runtime: PodRuntime): Promise<void> {
+    let podIP: string | undefined;
     try {
-      await runtime.start(pod);
+      podIP = (await runtime.start(pod))?.podIP;
     } catch {
       state.started = true;
       this.setState(pod, "Running", false, true);
@@ -185,7 +195,7 @@ export class Kubelet {
     }
     state.started = true;
     if (state.terminating || this.stopped) return;
-    this.setState(pod, "Running", false);
+    this.setState(pod, "Running", false, false, podIP);
     let ready = false;
     const probe = async () => {
       if (state.terminating || this.stopped) return;
@@ -241,7 +251,7 @@ export class Kubelet {
     if (pod) this.setState(pod, "Running", ready);
   }
 
-  private setState(pod0: Obj, phase: string, ready: boolean, crashed = false): void {
+  private setState(pod0: Obj, phase: string, ready: boolean, crashed = false, podIP?: string): void {
     const pod = this.current(pod0);
     if (!pod || pod.metadata.deletionTimestamp) return;
     const now = new Date().toISOString();
@@ -252,6 +262,7 @@ export class Kubelet {
       return { type, status: s, lastTransitionTime: old && old.status === s ? old.lastTransitionTime : now };
     };
     const running = phase === "Running";
+    const previousIP: string | undefined = pod.status?.podIP;
     const previous = new Map<string, any>((pod.status?.containerStatuses ?? []).map((c: any) => [c.name, c]));
     const containers: any[] = pod.spec?.containers?.length ? pod.spec.containers : [{ name: "main" }];
     pod.status = {
@@ -286,6 +297,8 @@ export class Kubelet {
           }
         : {}),
     };
+    const ip = podIP ?? previousIP;
+    if (ip) Object.assign(pod.status, { hostIP: "127.0.0.1", podIP: ip, podIPs: [{ ip }] });
     this.store.update(POD, pod.metadata.namespace!, pod, "status");
   }
 }
