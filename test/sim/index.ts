@@ -26,7 +26,8 @@
  *   a namespace that was never created (lenient, so a test need not create the namespaces it uses); with
  *   `strictNamespaces: true` that is refused with 404, as the NamespaceLifecycle admission plugin does.
  * - Defaulting covers the StatefulSet spec (not its pod template), claims, Secrets and HPAs (not `behavior`).
- *   Create-time validation is not modelled; update validation is (metadata.uid, the StatefulSet spec rule).
+ *   Create-time validation is not modelled; update validation is (metadata.uid, the StatefulSet spec rule), but
+ *   not for pods (a real server forbids most pod spec changes).
  * - Server-side apply merges without field ownership; strategic merge patch knows a few merge keys and no directives.
  * - No ControllerRevision objects (revisions live in the controller, named `<set>-<hash>`); no PV controller (a claim
  *   the StatefulSet controller creates is Bound at once; one a client creates stays Pending); no volume provisioning.

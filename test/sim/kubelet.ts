@@ -160,17 +160,26 @@ export class Kubelet {
     this.later(0, () => {
       const cur = this.current(pod);
       if (!cur || cur.metadata.deletionTimestamp) return;
-      // The scheduler's binding, then the kubelet's start.
-      if (!cur.spec?.nodeName) this.store.bind(cur.metadata.namespace!, cur.metadata.name, NODE_NAME);
-      if (this.runtime) void this.startOnRuntime(pod, state, this.runtime);
-      else this.startOnTimers(pod, state);
+      // The scheduler's binding, then the kubelet's start. On timers the two land in one write (a real cluster
+      // writes binding, Pending with ContainerCreating, then Running); a runtime's start takes its own time.
+      if (this.runtime) {
+        if (!cur.spec?.nodeName) this.store.bind(cur.metadata.namespace!, cur.metadata.name, NODE_NAME);
+        void this.startOnRuntime(pod, state, this.runtime);
+      } else this.startOnTimers(cur, state);
     });
   }
 
   private startOnTimers(pod: Obj, state: Running): void {
     const b = this.behavior(pod.metadata.name);
     state.started = true;
-    this.setState(pod, "Running", false);
+    if (pod.spec?.nodeName) this.setState(pod, "Running", false);
+    else
+      this.store.bind(
+        pod.metadata.namespace!,
+        pod.metadata.name,
+        NODE_NAME,
+        this.status(pod, "Running", false),
+      );
     if (b.crash) {
       this.later(5, () => this.setState(pod, "Running", false, true));
       return;
@@ -254,6 +263,12 @@ export class Kubelet {
   private setState(pod0: Obj, phase: string, ready: boolean, crashed = false, podIP?: string): void {
     const pod = this.current(pod0);
     if (!pod || pod.metadata.deletionTimestamp) return;
+    pod.status = this.status(pod, phase, ready, crashed, podIP);
+    this.store.update(POD, pod.metadata.namespace!, pod, "status");
+  }
+
+  /** The status a pod in this state reports (conditions keep their lastTransitionTime while unchanged). */
+  private status(pod: Obj, phase: string, ready: boolean, crashed = false, podIP?: string): any {
     const now = new Date().toISOString();
     const prev = new Map<string, any>((pod.status?.conditions ?? []).map((c: any) => [c.type, c]));
     const cond = (type: string, status: boolean) => {
@@ -265,7 +280,7 @@ export class Kubelet {
     const previousIP: string | undefined = pod.status?.podIP;
     const previous = new Map<string, any>((pod.status?.containerStatuses ?? []).map((c: any) => [c.name, c]));
     const containers: any[] = pod.spec?.containers?.length ? pod.spec.containers : [{ name: "main" }];
-    pod.status = {
+    const status: any = {
       phase,
       conditions: [
         cond("PodScheduled", true),
@@ -298,7 +313,7 @@ export class Kubelet {
         : {}),
     };
     const ip = podIP ?? previousIP;
-    if (ip) Object.assign(pod.status, { hostIP: "127.0.0.1", podIP: ip, podIPs: [{ ip }] });
-    this.store.update(POD, pod.metadata.namespace!, pod, "status");
+    if (ip) Object.assign(status, { hostIP: "127.0.0.1", podIP: ip, podIPs: [{ ip }] });
+    return status;
   }
 }

@@ -208,19 +208,20 @@ export class StatefulSetController {
    * matching its selector is the set's; an orphan like that is adopted (controller reference added) unless it or
    * the set is being deleted; an owned pod that no longer matches is released.
    */
-  private claimPods(set: Obj): Obj[] {
+  private claimPods(set: Obj): Readonly<Obj>[] {
     const ns = set.metadata.namespace!;
     const uid = set.metadata.uid!;
     const deleting = isTerminating(set);
     const selects = labelSelectorMatcher(set.spec.selector);
-    const claimed: Obj[] = [];
+    // The stored objects themselves (read-only here): copied only where written.
+    const claimed: Readonly<Obj>[] = [];
     for (const p of this.store.scan("pods", ns) as Obj[]) {
       const matches =
         ordinalOf(set.metadata.name, p.metadata.name) !== undefined && selects(p.metadata.labels);
       const ref = controllerOf(p);
       if (ref) {
         if (ref.uid !== uid) continue;
-        if (matches) claimed.push(structuredClone(p));
+        if (matches) claimed.push(p);
         else if (!deleting) {
           const pod = structuredClone(p);
           pod.metadata.ownerReferences = pod.metadata.ownerReferences!.filter((r) => r.uid !== uid);
@@ -230,7 +231,7 @@ export class StatefulSetController {
       }
       if (deleting || !matches || isTerminating(p)) continue;
       // canAdoptFunc: adopt only if the set read afresh is the same one and not being deleted.
-      const fresh = this.store.get("statefulsets", ns, set.metadata.name);
+      const fresh = this.store.peek("statefulsets", ns, set.metadata.name);
       if (!fresh || fresh.metadata.uid !== uid || isTerminating(fresh)) continue;
       const pod = structuredClone(p);
       pod.metadata.ownerReferences = [
@@ -258,7 +259,7 @@ export class StatefulSetController {
     const ns = set.metadata.namespace!;
     for (const t of set.spec.volumeClaimTemplates ?? []) {
       const name = this.claimName(set, t, ordinal);
-      if (this.store.get("persistentvolumeclaims", ns, name)) continue;
+      if (this.store.peek("persistentvolumeclaims", ns, name)) continue;
       this.store.create(PVC, ns, {
         metadata: {
           name,
@@ -274,12 +275,12 @@ export class StatefulSetController {
   /** ClaimsMatchRetentionPolicy: every existing claim of the pod has the references the policy calls for. */
   private claimsMatchRetentionPolicy(set: Obj, pod: PodLike, ordinal: number): boolean {
     for (const t of set.spec.volumeClaimTemplates ?? []) {
-      const claim = this.store.get(
+      const claim = this.store.peek(
         "persistentvolumeclaims",
         set.metadata.namespace!,
         this.claimName(set, t, ordinal),
       );
-      if (claim && !isClaimOwnerUpToDate(claim, set, pod, ordinal)) return false;
+      if (claim && !isClaimOwnerUpToDate(claim as Obj, set, pod, ordinal)) return false;
     }
     return true;
   }
@@ -288,8 +289,9 @@ export class StatefulSetController {
   private updateClaimsForRetentionPolicy(set: Obj, pod: PodLike, ordinal: number): void {
     const ns = set.metadata.namespace!;
     for (const t of set.spec.volumeClaimTemplates ?? []) {
-      const claim = this.store.get("persistentvolumeclaims", ns, this.claimName(set, t, ordinal));
-      if (!claim || isClaimOwnerUpToDate(claim, set, pod, ordinal)) continue;
+      const stored = this.store.peek("persistentvolumeclaims", ns, this.claimName(set, t, ordinal));
+      if (!stored || isClaimOwnerUpToDate(stored as Obj, set, pod, ordinal)) continue;
+      const claim = structuredClone(stored) as Obj;
       updateClaimOwnerRefs(claim, set, pod, ordinal);
       this.store.update(PVC, ns, claim);
     }
@@ -300,12 +302,12 @@ export class StatefulSetController {
     if (retentionPolicy(set).whenScaled === "Retain") return false;
     const placeholder: PodLike = { metadata: { name: `${set.metadata.name}-${ordinal}` } };
     return (set.spec.volumeClaimTemplates ?? []).some((t: any) => {
-      const claim = this.store.get(
+      const claim = this.store.peek(
         "persistentvolumeclaims",
         set.metadata.namespace!,
         this.claimName(set, t, ordinal),
       );
-      return claim !== undefined && hasStaleOwnerRef(claim, placeholder, POD_KIND);
+      return claim !== undefined && hasStaleOwnerRef(claim as Obj, placeholder, POD_KIND);
     });
   }
 
@@ -346,14 +348,15 @@ export class StatefulSetController {
   }
 
   /** identityMatches: the pod-name label names the pod (updateIdentity also sets the pod-index label). */
-  private fixIdentity(set: Obj, pod: Obj, ordinal: number): void {
-    if (pod.metadata.labels?.[POD_NAME_LABEL] === pod.metadata.name) return;
+  private fixIdentity(set: Obj, stored: Readonly<Obj>, ordinal: number): void {
+    if (stored.metadata.labels?.[POD_NAME_LABEL] === stored.metadata.name) return;
+    const pod = structuredClone(stored) as Obj;
     pod.metadata.labels = {
       ...pod.metadata.labels,
       [POD_NAME_LABEL]: pod.metadata.name,
       [POD_INDEX_LABEL]: String(ordinal),
     };
-    Object.assign(pod, this.store.update(POD, set.metadata.namespace!, pod));
+    this.store.update(POD, set.metadata.namespace!, pod);
   }
 
   private syncSet(set: Obj): void {
@@ -376,7 +379,12 @@ export class StatefulSetController {
   }
 
   /** updateStatefulSet (stateful_set_control.go), minus the status, which writeStatus computes afterwards. */
-  private updateStatefulSet(set: Obj, pods: Obj[], currentRevision: string, updateRevision: string): void {
+  private updateStatefulSet(
+    set: Obj,
+    pods: readonly Readonly<Obj>[],
+    currentRevision: string,
+    updateRevision: string,
+  ): void {
     const start: number = set.spec.ordinals?.start ?? 0;
     const count: number = set.spec.replicas ?? 1;
     const minReady: number = set.spec.minReadySeconds ?? 0;

@@ -166,6 +166,11 @@ export class Store {
     return this.history.filter((e) => e.rv > rv);
   }
 
+  /** The stored object itself, for in-process readers (no copy: do not mutate). */
+  peek(resource: string, ns: string, name: string): Readonly<Obj> | undefined {
+    return this.objects.get(this.key(resource, ns, name));
+  }
+
   get(resource: string, ns: string, name: string): Obj | undefined {
     const o = this.objects.get(this.key(resource, ns, name));
     return o ? clone(o) : undefined;
@@ -309,11 +314,12 @@ export class Store {
     const k = this.key(rt.plural, ns, name);
     const o = this.objects.get(k);
     if (!o) return undefined;
-    const old = clone(o);
     this.objects.delete(k);
-    o.metadata.resourceVersion = String(++this.rv);
-    this.emit("DELETED", rt.plural, o, old);
-    return clone(o);
+    // Stored objects are never changed in place (readers hold them): the DELETED event carries a copy.
+    const gone = clone(o);
+    gone.metadata.resourceVersion = String(++this.rv);
+    this.emit("DELETED", rt.plural, gone, o);
+    return clone(gone);
   }
 
   /**
@@ -367,10 +373,11 @@ export class Store {
    * The scheduler's binding (pods/binding, pkg/registry/core/pod/storage/storage.go): spec.nodeName and the
    * PodScheduled condition in one write, without a generation bump.
    */
-  bind(ns: string, name: string, nodeName: string): Obj {
+  bind(ns: string, name: string, nodeName: string, startedStatus?: any): Obj {
     const current = this.mustGet(RT.pods!, ns, name);
     const conditions = (current.status?.conditions ?? []).filter((c: any) => c.type !== "PodScheduled");
-    const status = {
+    // With `startedStatus`, the kubelet's first status (which carries PodScheduled) lands in the same write.
+    const status = startedStatus ?? {
       ...current.status,
       conditions: [
         { type: "PodScheduled", status: "True", lastTransitionTime: new Date().toISOString() },
