@@ -147,6 +147,10 @@ export class StatefulSetController {
   private readonly revisions = new Map<string, Map<string, unknown>>();
   /** Per set uid: a sync due later (minReadySeconds, or a retry after an error). */
   private readonly requeues = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly derivedCache = new Map<
+    string,
+    { key: string; selects: (labels: Record<string, string> | undefined) => boolean; revision: string }
+  >();
   private pending = false;
   private stopped = false;
   private readonly unsubscribe: () => void;
@@ -212,7 +216,7 @@ export class StatefulSetController {
     const ns = set.metadata.namespace!;
     const uid = set.metadata.uid!;
     const deleting = isTerminating(set);
-    const selects = labelSelectorMatcher(set.spec.selector);
+    const selects = this.derived(set).selects;
     // The stored objects themselves (read-only here): copied only where written.
     const claimed: Readonly<Obj>[] = [];
     for (const p of this.store.scan("pods", ns) as Obj[]) {
@@ -241,6 +245,20 @@ export class StatefulSetController {
       claimed.push(this.store.update(POD, ns, pod));
     }
     return claimed;
+  }
+
+  /** What a set's spec implies, computed once per generation (the spec changes only with the generation). */
+  private derived(set: Obj): {
+    selects: (labels: Record<string, string> | undefined) => boolean;
+    revision: string;
+  } {
+    const key = `${set.metadata.uid}/${set.metadata.generation}`;
+    let d = this.derivedCache.get(set.metadata.uid!);
+    if (d?.key !== key) {
+      d = { key, selects: labelSelectorMatcher(set.spec.selector), revision: revisionOf(set.spec.template) };
+      this.derivedCache.set(set.metadata.uid!, d);
+    }
+    return d;
   }
 
   private template(set: Obj, revision: string): any {
@@ -363,7 +381,7 @@ export class StatefulSetController {
     const uid = set.metadata.uid!;
     const name = set.metadata.name;
     // Revisions are named like ControllerRevisions: <set>-<hash>; pods carry the name in controller-revision-hash.
-    const updateRevision = `${name}-${revisionOf(set.spec.template)}`;
+    const updateRevision = `${name}-${this.derived(set).revision}`;
     if (!this.revisions.has(uid)) this.revisions.set(uid, new Map());
     const known = this.revisions.get(uid)!;
     known.set(updateRevision, structuredClone(set.spec.template));
@@ -504,7 +522,7 @@ export class StatefulSetController {
    */
   private writeStatus(set0: Obj, currentRevision: string, updateRevision: string): void {
     const ns = set0.metadata.namespace!;
-    const set = this.store.get("statefulsets", ns, set0.metadata.name);
+    const set = this.store.peek("statefulsets", ns, set0.metadata.name);
     if (!set || set.metadata.uid !== set0.metadata.uid) return;
     const minReady: number = set0.spec.minReadySeconds ?? 0;
     const now = this.now();
@@ -537,7 +555,7 @@ export class StatefulSetController {
       status.currentReplicas = status.updatedReplicas;
     }
     if (JSON.stringify(status) !== JSON.stringify(set.status))
-      this.store.update(STS, ns, { ...set, status }, "status");
+      this.store.update(STS, ns, { ...(set as Obj), status }, "status");
     // minReadySeconds: look again when the next Ready pod becomes available.
     if (minReady > 0) {
       const next = Math.min(
