@@ -2,8 +2,10 @@
  * The scheduler and kubelet stand-in for one node, `sim-node`. A new pod is bound to the node (spec.nodeName,
  * PodScheduled), then started: by default on timers (Running, then Ready after the time the test chose, or never,
  * or a crash); with a `runtime`, by the test's own processes, readiness decided by polling `runtime.ready` as a
- * readiness probe would. A deleted pod is stopped and, once stopped or at the end of its grace period, deleted
- * again with a zero grace period, as the kubelet does, which removes it unless finalizers hold it.
+ * readiness probe would (pkg/kubelet/prober: periodSeconds, Ready's lastTransitionTime set when it flips). A deleted
+ * pod is stopped and, once stopped or at the end of its grace period, deleted again with a zero grace period and
+ * its uid as precondition, as the kubelet's status manager does (pkg/kubelet/status/status_manager.go,
+ * canBeDeleted), which removes it unless finalizers hold it.
  */
 import type { Obj, Store, StoreEvent } from "./store";
 import { RT } from "./store";

@@ -137,7 +137,11 @@ function authzForbidden(info: RequestInfo, rt: ResourceType | undefined, usernam
 /** errors.NewUnauthorized("Unauthorized"), as the authentication filter answers. */
 const unauthorized = () => new ApiError(401, "Unauthorized", "Unauthorized");
 
-/** Registries that answer a DELETE with the deleted object (ReturnDeletedObject); the others with a Status. */
+/**
+ * Registries that answer a DELETE with the deleted object (ReturnDeletedObject in pkg/registry/core/<resource>/
+ * storage/storage.go; the namespace registry's own Delete); the others answer with a Status naming it
+ * (staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go, finalizeDelete).
+ */
 const RETURNS_DELETED_OBJECT = new Set(["pods", "persistentvolumeclaims", "services", "namespaces"]);
 
 export class ApiServer {

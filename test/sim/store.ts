@@ -323,7 +323,9 @@ export class Store {
   }
 
   /**
-   * Starts a deletion (the generic registry's graceful delete): an object with nothing to wait for goes at once;
+   * Starts a deletion (the generic registry's graceful delete, staging/src/k8s.io/apiserver/pkg/registry/generic/
+   * registry/store.go, and pkg/registry/core/namespace/storage/storage.go for namespaces, which become
+   * Terminating): an object with nothing to wait for goes at once;
    * one with finalizers, a pod (its grace period) or a namespace (its spec.finalizers) is marked with a
    * deletionTimestamp and goes when `removable` says so.
    */
