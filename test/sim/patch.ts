@@ -44,11 +44,52 @@ export function parseSelector(
   return (labels) => reqs.every((r) => r(labels ?? {}));
 }
 
-/** `matchLabels` as a selector string. */
-export function selectorString(matchLabels: Record<string, string>): string {
-  return Object.entries(matchLabels)
-    .map(([k, v]) => `${k}=${v}`)
+/** A metav1.LabelSelector: `matchLabels` and `matchExpressions`. */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: {
+    key: string;
+    operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+    values?: string[];
+  }[];
+}
+
+/**
+ * metav1.FormatLabelSelector: requirements sorted by key, `k=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`.
+ * A bare `matchLabels` object (the older call shape) is accepted too.
+ */
+export function selectorString(selector: LabelSelector | Record<string, string>): string {
+  const s: LabelSelector =
+    "matchLabels" in selector || "matchExpressions" in selector
+      ? (selector as LabelSelector)
+      : { matchLabels: selector as Record<string, string> };
+  const reqs: [string, string][] = Object.entries(s.matchLabels ?? {}).map(([k, v]) => [k, `${k}=${v}`]);
+  for (const e of s.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].sort().join(",");
+    const text =
+      e.operator === "In"
+        ? `${e.key} in (${values})`
+        : e.operator === "NotIn"
+          ? `${e.key} notin (${values})`
+          : e.operator === "Exists"
+            ? e.key
+            : `!${e.key}`;
+    reqs.push([e.key, text]);
+  }
+  return reqs
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, t]) => t)
     .join(",");
+}
+
+/**
+ * metav1.LabelSelectorAsSelector as a predicate: an absent selector selects nothing, an empty one everything.
+ */
+export function labelSelectorMatcher(
+  selector: LabelSelector | undefined,
+): (labels: Record<string, string> | undefined) => boolean {
+  if (!selector) return () => false;
+  return parseSelector(selectorString(selector));
 }
 
 /** RFC 7386 JSON merge patch. */
