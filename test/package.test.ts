@@ -107,11 +107,15 @@ interface Registered {
   inputs: Record<string, any>;
 }
 
-/** The environment of a user's shell: none of the outer vitest's variables. */
+/**
+ * The environment of a user's shell: none of the outer vitest's variables, nor what `npm test` says
+ * about this package (its directory as `local_prefix`, its package.json); npm's configuration
+ * (the cache above all) stays.
+ */
+const NOT_THE_USERS =
+  /^(VITEST|NODE_OPTIONS$|npm_config_local_prefix$|npm_package_|npm_lifecycle_|npm_command$)/;
 function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith("VITEST") && k !== "NODE_OPTIONS"),
-  );
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !NOT_THE_USERS.test(k)));
   return { ...env, ...extra };
 }
 
