@@ -1,72 +1,82 @@
 /**
- * `npm run --silent bench -- sdk`: constructs 200 ZooKeeperEnsembles under Pulumi's mocks and, in
- * the same run, the same Kubernetes resources written by hand with @pulumi/kubernetes. Rounds
- * rotate the order and the medians are compared. `ratio` compares like with like: ensembles with
- * `rollout: false` register exactly the Kubernetes objects the hand-written version does (plus the
- * component itself). `ratio_with_rollout` is the default, which also registers the two rollout
- * resources a hand-written program does not have. Last line: one JSON object.
+ * `npm run --silent bench -- sdk`: ZooKeeperEnsembles under Pulumi's mocks against the same
+ * Kubernetes resources written by hand with @pulumi/kubernetes (bench/raw-zookeeper.ts), at 200 and
+ * 1000 ensembles (`SDK_BENCH_APPS=200,1000`). Every measurement is a process of its own
+ * (bench/sdk-child.ts), so its peak RSS is its own; rounds rotate the order of the variants and
+ * the medians are compared:
+ * - `ratio_<n>`: ensembles with `rollout: false` (the same Kubernetes objects as the hand-written
+ *   program, plus the component) over raw;
+ * - `ratio_with_rollout_<n>`: the default, which also registers the two rollout resources, over raw;
+ * - `peak_memory_ratio_<n>`: peak RSS of the default over raw;
+ * - `first_component_ms`: the first default ensemble constructed and settled in a process, modules
+ *   already loaded (`first_raw_ms`: the same for the hand-written resources).
+ * Last line: one JSON object.
  */
-import { performance } from "node:perf_hooks";
-import * as pulumi from "@pulumi/pulumi";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 
-const APPS = 200;
-const ROUNDS = 5;
+const run = promisify(execFile);
+const VARIANTS = ["raw", "components", "with_rollout"] as const;
+type Variant = (typeof VARIANTS)[number];
+
+interface Sample {
+  first_ms: number;
+  ms: number;
+  peak_mb: number;
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+async function sample(variant: Variant, apps: number): Promise<Sample> {
+  const { stdout } = await run(
+    process.execPath,
+    ["--import", "tsx", join(__dirname, "sdk-child.ts"), variant, String(apps)],
+    { cwd: join(__dirname, ".."), maxBuffer: 16 * 1024 * 1024 },
+  );
+  return JSON.parse(stdout.trim().split("\n").pop()!) as Sample;
+}
+
 export async function benchSdk(): Promise<Record<string, number>> {
-  let registrations = 0;
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        registrations++;
-        return { id: args.inputs?.metadata?.name ?? args.name, state: args.inputs };
-      },
-      call: (args) => args.inputs,
-    },
-    "bench",
-    "bench",
-    false,
-  );
-  const { ZooKeeperEnsemble } = await import("../components");
-  const { rawZooKeeper } = await import("./raw-zookeeper");
-  const { settled } = await import("../testing/render");
-
-  async function time(build: (name: string) => void, round: number, prefix: string): Promise<number> {
-    const start = performance.now();
-    for (let i = 0; i < APPS; i++) build(`${prefix}${round}x${i}`);
-    await settled();
-    return performance.now() - start;
+  const sizes = (process.env.SDK_BENCH_APPS ?? "200,1000").split(",").map(Number);
+  const result: Record<string, number> = {};
+  const firsts: Record<Variant, number[]> = { raw: [], components: [], with_rollout: [] };
+  for (const apps of sizes) {
+    const rounds = apps >= 1000 ? 3 : 5;
+    const samples: Record<Variant, Sample[]> = { raw: [], components: [], with_rollout: [] };
+    for (let r = 0; r < rounds; r++)
+      for (let k = 0; k < VARIANTS.length; k++) {
+        const variant = VARIANTS[(k + r) % VARIANTS.length]!;
+        const s = await sample(variant, apps);
+        samples[variant].push(s);
+        firsts[variant].push(s.first_ms);
+      }
+    const ms = (v: Variant) => median(samples[v].map((s) => s.ms));
+    const peak = (v: Variant) => median(samples[v].map((s) => s.peak_mb));
+    process.stdout.write(
+      `sdk ${apps} ensembles, medians of ${rounds} rounds: raw ${Math.round(ms("raw"))} ms ${Math.round(peak("raw"))} MB, ` +
+        `components ${Math.round(ms("components"))} ms ${Math.round(peak("components"))} MB, ` +
+        `with rollout ${Math.round(ms("with_rollout"))} ms ${Math.round(peak("with_rollout"))} MB\n`,
+    );
+    Object.assign(result, {
+      [`raw_ms_${apps}`]: Math.round(ms("raw")),
+      [`components_ms_${apps}`]: Math.round(ms("components")),
+      [`with_rollout_ms_${apps}`]: Math.round(ms("with_rollout")),
+      [`ratio_${apps}`]: round2(ms("components") / ms("raw")),
+      [`ratio_with_rollout_${apps}`]: round2(ms("with_rollout") / ms("raw")),
+      [`peak_memory_ratio_${apps}`]: round2(peak("with_rollout") / peak("raw")),
+      [`raw_peak_mb_${apps}`]: Math.round(peak("raw")),
+      [`with_rollout_peak_mb_${apps}`]: Math.round(peak("with_rollout")),
+    });
   }
-
-  const variants: [string, (name: string) => void][] = [
-    ["components", (n) => new ZooKeeperEnsemble(n, { rollout: false })],
-    ["raw", rawZooKeeper],
-    ["with_rollout", (n) => new ZooKeeperEnsemble(n)],
-  ];
-  // Warm-up: JIT and module caches for every path.
-  for (const [label, build] of variants) await time(build, 0, `w${label.replace("_", "-")}-`);
-  const times: Record<string, number[]> = { components: [], raw: [], with_rollout: [] };
-  for (let r = 1; r <= ROUNDS; r++) {
-    // Rotate the order each round so that no variant always runs first.
-    for (let k = 0; k < variants.length; k++) {
-      const [label, build] = variants[(k + r) % variants.length]!;
-      times[label]!.push(await time(build, r, `${label.replace("_", "-")}-`));
-    }
-  }
-  const m = (label: string) => median(times[label]!);
-  process.stdout.write(
-    `sdk: ${registrations} registrations; medians: components ${Math.round(m("components"))} ms, raw ${Math.round(m("raw"))} ms, with rollout ${Math.round(m("with_rollout"))} ms\n`,
-  );
   return {
-    apps: APPS,
-    components_ms: Math.round(m("components")),
-    raw_ms: Math.round(m("raw")),
-    ratio: Math.round((m("components") / m("raw")) * 100) / 100,
-    with_rollout_ms: Math.round(m("with_rollout")),
-    ratio_with_rollout: Math.round((m("with_rollout") / m("raw")) * 100) / 100,
+    first_component_ms: Math.round(median(firsts.with_rollout)),
+    first_raw_ms: Math.round(median(firsts.raw)),
+    ...result,
   };
 }

@@ -1,10 +1,17 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { resolveZooKeeper, type ZooKeeperEnsembleArgs as SdkArgs } from "../sdk/zookeeper/ensemble";
-import { appSlots, buildWithInputs, type InputSlot, type ResourcesInput, type Unsettable } from "./inputs";
+import {
+  appSlots,
+  buildWithInputs,
+  type InputSlot,
+  PLACEHOLDER,
+  type ResourcesInput,
+  type Unsettable,
+} from "./inputs";
 import { type BuiltApp, buildApp, type RolloutOptions, StatefulAppBase, splitRollout } from "./stateful-app";
 
 /** The arguments that may be Inputs: none of them decides a name or the connect string. */
-type InputArgs = "image" | "resources" | "extraConfig";
+type InputArgs = "image" | "resources" | "extraConfig" | "jvmFlags";
 
 /**
  * The sdk's arguments (sdk/zookeeper/ensemble.ts), where the values that decide no name may be
@@ -17,11 +24,13 @@ export interface ZooKeeperEnsembleArgs extends Unsettable<Omit<SdkArgs, InputArg
   resources?: pulumi.Input<ResourcesInput> | undefined;
   /** Extra zoo.cfg lines (values may be Outputs); may not set the keys the component generates. @default {} */
   extraConfig?: Record<string, pulumi.Input<string>> | undefined;
+  /** JVM options for the servers and zkCli.sh (java.env), e.g. `-Djute.maxbuffer=4194304`; may be an Output. @default [] */
+  jvmFlags?: pulumi.Input<string[]> | undefined;
   /** Ordered rollout, as for StatefulApp. @default { timeoutSeconds: 600 } */
   rollout?: false | RolloutOptions | undefined;
 }
 
-/** The ensemble's slots: `InputArgs`. extraConfig goes into a generated file, so it feeds every file. */
+/** The ensemble's slots: `InputArgs`. extraConfig and jvmFlags go into generated files, so they feed every file. */
 function zooKeeperSlots(args: ZooKeeperEnsembleArgs): InputSlot<BuiltZooKeeper>[] {
   const extraConfig = args.extraConfig;
   const keys = extraConfig !== null && typeof extraConfig === "object" ? Object.keys(extraConfig) : [];
@@ -29,6 +38,7 @@ function zooKeeperSlots(args: ZooKeeperEnsembleArgs): InputSlot<BuiltZooKeeper>[
     appSlots.image(),
     appSlots.resources(),
     ...keys.map((k) => appSlots.configFile(["extraConfig", k])),
+    { ...appSlots.configFile(["jvmFlags"]), placeholder: PLACEHOLDER.list },
   ];
 }
 

@@ -78,6 +78,11 @@ const cases: [string, () => unknown, string][] = [
       }),
     `${Z}extraConfig["snapCount"] ("1\\nserver.9=evil:1:2") must be a one-line string`,
   ],
+  [
+    "zk-jvm",
+    () => new c.ZooKeeperEnsemble("zkj", { jvmFlags: pulumi.output(["-Dx=a b"]) }),
+    `ZooKeeperEnsemble "zkj": jvmFlags[0] ("-Dx=a b") must not contain whitespace, quotes, '$', '\\' or backticks: java.env is a shell file`,
+  ],
 ];
 
 /** Pulumi prefixes the property the failure surfaced in; the error itself is ours. */

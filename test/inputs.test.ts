@@ -150,6 +150,16 @@ describe("StatefulApp with Outputs", () => {
 });
 
 describe("ZooKeeperEnsemble with Outputs", () => {
+  it("writes jvmFlags given as an Output into java.env, as the plain list would", async () => {
+    const flags = ["-Djute.maxbuffer=4194304", "-XX:+UseG1GC"];
+    new c.ZooKeeperEnsemble("zjvm", { jvmFlags: pulumi.output(flags) });
+    await settled();
+    const plain = statefulAppManifests(resolveZooKeeper("zjvm", { jvmFlags: flags }).app);
+    const configMap = reveal(childrenOf("zjvm").get("kubernetes:core/v1:ConfigMap -config")!.inputs);
+    expect(configMap.data["java.env"]).toBe(plain.configMap!.data!["java.env"]);
+    expect(configMap.data["java.env"]).toContain("-Djute.maxbuffer=4194304 -XX:+UseG1GC");
+  });
+
   it("registers what the pure builders make of the resolved image, resources and extraConfig", async () => {
     const resolved = {
       replicas: 3,

@@ -1,4 +1,8 @@
-/** The README's ten-line program runs as written (with the package import pointed at this repo). */
+/**
+ * The README's ten-line program runs as written: its `from "pulumi-stateful"` resolves through the
+ * package's own `exports` (a file inside the package may import it by name), so it loads the
+ * compiled build (`dist/`, which `npm test` builds first) a user installs.
+ */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -14,8 +18,10 @@ it("runs the README's example program", async () => {
   const readme = readFileSync(join(root, "README.md"), "utf8");
   const code = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
   expect(code).toContain('from "pulumi-stateful"');
+  // The name resolves to the compiled package, not to the sources.
+  expect(require.resolve("pulumi-stateful", { paths: [dir] })).toBe(join(root, "dist", "index.js"));
   const file = join(dir, "program.ts");
-  writeFileSync(file, code.replace('from "pulumi-stateful"', `from ${JSON.stringify(join(root, "index"))}`));
+  writeFileSync(file, code);
   const mod = (await import(file)) as { nodes: string[] };
   await settled();
   expect(mod.nodes).toEqual([0, 1, 2].map((i) => `solr-${i}.solr-headless.default.svc.cluster.local`));

@@ -89,11 +89,33 @@ describe("compiled render command", () => {
   });
 });
 
-describe("npm run --silent render (the README's command)", () => {
-  it("pipes clean YAML", async () => {
-    const { stdout } = await run("npm", ["run", "--silent", "render", "--", "web"], { cwd: root });
-    expect(stdout).toBe(golden("web"));
+describe("npm run --silent render (the README's commands)", () => {
+  const npmRender = (...args: string[]) =>
+    run("npm", ["run", "--silent", "render", "--", ...args], { cwd: root });
+
+  it("pipes clean YAML: stdout is the manifest and nothing else", async () => {
+    const { stdout } = await npmRender("zookeeper");
+    expect(stdout).toBe(golden("zookeeper"));
   }, 120_000);
+
+  it("passes --config replicas=5 to the program", async () => {
+    const { stdout } = await npmRender("zookeeper", "--config", "replicas=5");
+    expect(stdout).toMatch(/kind: StatefulSet\n(.*\n)*? {2}replicas: 5\n/);
+  }, 120_000);
+
+  it("rejects an unknown flag with exit 2", async () => {
+    const err = await npmRender("zookeeper", "--bogus").catch((e) => e);
+    expect(err.code).toBe(2);
+    expect(err.stdout).toBe("");
+    expect(err.stderr).toContain("render: unknown option --bogus");
+  }, 120_000);
+
+  it("writes --out files where git ignores them (out/)", async () => {
+    const ignored = await run("git", ["check-ignore", "--no-index", "out/statefulset-default-zk.yaml"], {
+      cwd: root,
+    });
+    expect(ignored.stdout.trim()).toBe("out/statefulset-default-zk.yaml");
+  });
 });
 
 describe("staleSource", () => {

@@ -1,0 +1,55 @@
+/**
+ * One measurement of `bench -- sdk`, in a process of its own so that its peak memory is its own:
+ * `<variant> <apps>` constructs `apps` ZooKeeper ensembles of one variant under Pulumi's mocks and
+ * prints one JSON line: the first ensemble's time (modules loaded, nothing constructed before),
+ * the time of the `apps` ensembles after a warm-up, and the process's peak RSS.
+ */
+import { performance } from "node:perf_hooks";
+import * as pulumi from "@pulumi/pulumi";
+
+const WARM_UP = 20;
+
+async function main(): Promise<void> {
+  const [variant, appsArg] = process.argv.slice(2);
+  const apps = Number(appsArg);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => ({ id: args.inputs?.metadata?.name ?? args.name, state: args.inputs }),
+      call: (args) => args.inputs,
+    },
+    "bench",
+    "bench",
+    false,
+  );
+  const { ZooKeeperEnsemble } = await import("../components");
+  const { rawZooKeeper } = await import("./raw-zookeeper");
+  const { settled } = await import("../testing/render");
+  const builds: Record<string, (name: string) => unknown> = {
+    raw: rawZooKeeper,
+    components: (n) => new ZooKeeperEnsemble(n, { rollout: false }),
+    with_rollout: (n) => new ZooKeeperEnsemble(n),
+  };
+  const build = builds[variant!];
+  if (!build || !(apps > 0)) throw new Error(`usage: sdk-child.ts raw|components|with_rollout <apps>`);
+
+  let start = performance.now();
+  build("first");
+  await settled();
+  const firstMs = performance.now() - start;
+  for (let i = 0; i < WARM_UP; i++) build(`warm${i}`);
+  await settled();
+  start = performance.now();
+  for (let i = 0; i < apps; i++) build(`zk${i}`);
+  await settled();
+  const ms = performance.now() - start;
+  const peakMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ first_ms: firstMs, ms, peak_mb: peakMb })}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
