@@ -1,8 +1,8 @@
 /**
- * The rollout providers as Pulumi's dynamic-provider host runs them: the closure the SDK
- * serialized at registration, loaded with require-from-string in a plain Node process (no
- * TypeScript loader, cwd = the project), with the inputs the component registered. Only the
- * gRPC wrapper of the host is missing.
+ * The rollout providers as Pulumi's dynamic-provider host runs them: the `__provider` text the
+ * component registered, loaded with require-from-string in a plain Node process (no TypeScript
+ * loader, cwd = the project), with the inputs the component registered. test/host.test.ts runs the
+ * same text in the real host process over gRPC.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
