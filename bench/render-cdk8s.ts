@@ -10,6 +10,7 @@
 import { ApiObject, App, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-33";
 import { statefulAppManifests } from "../sdk/manifests";
+import type { EnvVar } from "../sdk/manifests/k8s-types";
 import { resolveZooKeeper } from "../sdk/zookeeper/ensemble";
 import { names } from "./render-contenders";
 
@@ -56,12 +57,18 @@ function cdk8sEnsemble(chart: Chart, name: string): void {
       failureThreshold: p!.failureThreshold,
     });
   const set = new kplus.StatefulSet(chart, name, {
-    metadata: { ...meta(s.name), annotations: { "pulumi.com/skipAwait": "true" } },
+    metadata: { ...meta(s.name), annotations: { ...m.statefulSet.metadata!.annotations } },
     service: headless,
     select: false,
     replicas: s.replicas,
-    podManagementPolicy: kplus.PodManagementPolicy.ORDERED_READY,
-    strategy: kplus.StatefulSetUpdateStrategy.rollingUpdate({ partition: s.partition }),
+    podManagementPolicy:
+      s.podManagementPolicy === "Parallel"
+        ? kplus.PodManagementPolicy.PARALLEL
+        : kplus.PodManagementPolicy.ORDERED_READY,
+    strategy:
+      s.updateStrategy === "OnDelete"
+        ? kplus.StatefulSetUpdateStrategy.onDelete()
+        : kplus.StatefulSetUpdateStrategy.rollingUpdate({ partition: s.partition }),
     podMetadata: { labels: { ...s.labels }, annotations: m.statefulSet.spec!.template.metadata!.annotations },
     securityContext: {
       ensureNonRoot: true,
@@ -86,7 +93,7 @@ function cdk8sEnsemble(chart: Chart, name: string): void {
         })),
         envVariables: Object.fromEntries([
           ...Object.entries(s.env).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)]),
-          ["POD_NAME", kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME)],
+          ...s.extraEnv.map((e) => [e.name, envValue(chart, `${name}-${e.name}`, e)]),
         ]),
         readiness: probe(s.readinessProbe),
         liveness: probe(s.livenessProbe),
@@ -138,6 +145,19 @@ function cdk8sEnsemble(chart: Chart, name: string): void {
       minAvailable: kplus.k8s.IntOrString.fromNumber(Number(s.podDisruptionBudget!.minAvailable)),
     },
   });
+}
+
+/** An `extraEnv` entry (a field or Secret reference) as cdk8s-plus's EnvValue. */
+function envValue(chart: Chart, id: string, e: EnvVar): kplus.EnvValue {
+  const field = e.valueFrom?.fieldRef?.fieldPath;
+  if (field === "metadata.name") return kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAME);
+  const secret = e.valueFrom?.secretKeyRef;
+  if (secret?.name && secret.key)
+    return kplus.EnvValue.fromSecretValue({
+      secret: kplus.Secret.fromSecretName(chart, id, secret.name),
+      key: secret.key,
+    });
+  throw new Error(`bench/render-cdk8s.ts: no cdk8s-plus mapping for env ${JSON.stringify(e)}`);
 }
 
 function durationOf(seconds: number | undefined) {
