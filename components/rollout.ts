@@ -58,7 +58,7 @@ export class RolloutGuard extends pulumi.CustomResource {
       DYNAMIC_TYPE,
       name,
       { __provider: GUARD_TEXT, role: "guard", server: undefined, setUid: undefined, ...args },
-      { ...opts, additionalSecretOutputs: ["kubeconfig"] },
+      { ...opts, additionalSecretOutputs: ["kubeconfig", "zookeeper"] },
     );
   }
 }
@@ -66,6 +66,8 @@ export class RolloutGuard extends pulumi.CustomResource {
 /** Waits for the rollout after the StatefulSet is updated; tears down in order on delete. */
 export class RolloutWatcher extends pulumi.CustomResource {
   declare readonly readyPods: pulumi.Output<string[]>;
+  /** ZooKeeper: the pods of the voting members, in id order (undefined for other sets). */
+  declare readonly votingMembers: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: RolloutResourceArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -76,11 +78,13 @@ export class RolloutWatcher extends pulumi.CustomResource {
         role: "watcher",
         readyPods: undefined,
         keptClaims: undefined,
+        votingMembers: undefined,
         server: undefined,
         setUid: undefined,
         ...args,
       },
-      { ...opts, additionalSecretOutputs: ["kubeconfig"] },
+      // The ZooKeeper super user's password is inside `zookeeper`.
+      { ...opts, additionalSecretOutputs: ["kubeconfig", "zookeeper"] },
     );
   }
 }

@@ -107,6 +107,7 @@ export function provider(role: "guard" | "watcher", protocol: number): HostedPro
         setUid: _u,
         readyPods: _r,
         keptClaims: _k,
+        votingMembers: _v,
         protocol: _p,
         ...was
       } = clean<RolloutOutputs & { protocol?: number }>(olds);

@@ -19,6 +19,24 @@ export interface ClaimTemplate {
   accessModes: string[];
 }
 
+/**
+ * What the rollout needs to manage a ZooKeeper ensemble's membership (sdk/rollout/zookeeper.ts).
+ * Optional in `RolloutInputs`, so PROTOCOL stays 2: state written without it is served as before,
+ * and an older package that does not know it ignores it — it would not manage membership (a
+ * `replicas` change would leave joiners non-voting and delete voting members' pods).
+ */
+export interface ZooKeeperRollout {
+  /** Container the membership commands run in (`zkCli.sh`, bash). */
+  container: string;
+  clientPort: number;
+  serverPort: number;
+  electionPort: number;
+  /** `<service>.<namespace>.svc.<clusterDomain>`: the servers' addresses are `<pod>.<serviceDomain>`. */
+  serviceDomain: string;
+  /** The ZooKeeper super user's password (`reconfig` needs it). Secret in state; never logged. */
+  superPassword: string;
+}
+
 export interface RolloutInputs {
   namespace: string;
   /** StatefulSet name. */
@@ -52,4 +70,6 @@ export interface RolloutInputs {
   kubeconfig?: string;
   /** @default - the kubeconfig's current context */
   context?: string;
+  /** A ZooKeeper ensemble: membership follows `replicas` by dynamic reconfiguration. @default - not managed */
+  zookeeper?: ZooKeeperRollout;
 }

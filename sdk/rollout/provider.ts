@@ -32,6 +32,7 @@ import {
 } from "./decide";
 
 import { type ClaimTemplate, ROLLOUT_ANNOTATION, type RolloutInputs } from "./protocol";
+import { checkScaleDown, removeMembersAbove, settleMembership } from "./zookeeper";
 
 export { type ClaimTemplate, ROLLOUT_ANNOTATION, RolloutError, type RolloutInputs, UnreachableError };
 
@@ -45,6 +46,8 @@ export const DELETE_UNREACHABLE_ENV = "PULUMI_STATEFUL_DELETE_UNREACHABLE";
 export interface RolloutOutputs extends RolloutInputs, Recorded {
   readyPods?: string[];
   keptClaims?: string[];
+  /** ZooKeeper: the pods of the voting members, in id order (watcher). */
+  votingMembers?: string[];
 }
 
 /** A create or update that did something before failing: the dynamic-provider host records `id` and `properties`. */
@@ -266,6 +269,9 @@ export async function guardCreate(news: RolloutInputs, log: Log = console.log): 
 export async function guardDiff(olds: RolloutOutputs, news: RolloutInputs, log: Log = console.log) {
   const r = await review(olds, news, log);
   const liveReplicas = r.live?.spec?.replicas;
+  // A ZooKeeper scale-down: judged against the ensemble (read only), so preview shows a refusal.
+  if (news.zookeeper && r.live && r.replacement.length === 0 && news.replicas < (liveReplicas ?? 1))
+    await checkScaleDown(r.cluster, news, news.zookeeper);
   return {
     changes:
       inputsChanged(olds, news, GUARDED) ||
@@ -291,8 +297,12 @@ export async function guardUpdate(
       `${news.name}: replacing StatefulSet "${news.namespace}/${news.name}" (${r.replacement.join("; ")}); removing its pods in order first`,
     );
     await drain(r.cluster, olds, r.live, log, { forReplacement: true });
-  } else if (news.replicas < (r.live?.spec?.replicas ?? 0))
+  } else if (news.replicas < (r.live?.spec?.replicas ?? 0)) {
     log(`${news.name}: all pods healthy; scaling down to ${news.replicas} is safe`);
+    // ZooKeeper: the members above the new count leave the membership before their pods stop.
+    if (news.zookeeper && r.replacement.length === 0)
+      await removeMembersAbove(r.cluster, news, news.zookeeper, log);
+  }
   return {
     ...news,
     server: r.cluster.identity.server,
@@ -495,7 +505,18 @@ export async function waitForRollout(
       );
     out.keptClaims = kept;
   }
-  const stale = final.stale;
+  if (inputs.zookeeper) {
+    // Joiners added, pods on an old revision restarted leader last (OnDelete), voters confirmed.
+    try {
+      out.votingMembers = await settleMembership(cluster, inputs, inputs.zookeeper, say);
+    } catch (e) {
+      if (e instanceof RolloutError && !(e instanceof PartialStateError))
+        throw new PartialStateError(e.message, id, out);
+      throw e;
+    }
+    say(`${inputs.name}: voting members ${out.votingMembers.join(", ")}`);
+  }
+  const stale = inputs.zookeeper ? [] : final.stale;
   if (stale.length > 0)
     say(
       `${inputs.name}: updateStrategy OnDelete: ${stale.join(", ")} still run the old revision; delete them yourself to update them`,
