@@ -113,7 +113,9 @@ describe("podExec against the simulator", () => {
     expect(missing.pod).toBe("nope-0");
     expect(missing.message).toBe("exec in pod default/nope-0 (container c): no such pod (HTTP 404)");
     const wrong = await (await execFor(sim, "other"))("x-0", ["true"]).catch((e) => e);
-    expect(wrong.message).toMatch(/^exec in pod default\/x-0 \(container other\): the API server refused it \(HTTP 400/);
+    expect(wrong.message).toMatch(
+      /^exec in pod default\/x-0 \(container other\): the API server refused it \(HTTP 400/,
+    );
     const down = await exec("c-0", ["true"]).catch((e) => e);
     expect(down).toBeInstanceOf(PodExecError);
     expect(down.message).toBe(
@@ -124,9 +126,7 @@ describe("podExec against the simulator", () => {
   it("gives up on a command that never answers, naming the pod, and the handler error is reported", async () => {
     sim = await Sim.start({ readyAfterMs: 5 });
     sim.exec = (req) =>
-      req.command[0] === "hang"
-        ? new Promise(() => {})
-        : Promise.reject(new Error("runtime exploded"));
+      req.command[0] === "hang" ? new Promise(() => {}) : Promise.reject(new Error("runtime exploded"));
     sim.apply("statefulsets", "default", setManifest("x"));
     await until("x-0 ready", () => ready(sim!, "x-0"));
     const exec = await execFor(sim, "c", 300);

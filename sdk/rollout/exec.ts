@@ -93,8 +93,10 @@ const RETRYABLE_TEXT = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|E
 /** What a refusal before the upgrade means, for the message. */
 function refusalCause(status: number | undefined, container: string): string {
   if (status === 404) return "no such pod (HTTP 404)";
-  if (status === 400) return `the API server refused it (HTTP 400: no container "${container}", or the pod is not scheduled yet)`;
-  if (status === 401 || status === 403) return `not allowed (HTTP ${status}: the kubeconfig's user needs "create" on pods/exec)`;
+  if (status === 400)
+    return `the API server refused it (HTTP 400: no container "${container}", or the pod is not scheduled yet)`;
+  if (status === 401 || status === 403)
+    return `not allowed (HTTP ${status}: the kubeconfig's user needs "create" on pods/exec)`;
   return status !== undefined ? `HTTP ${status}` : "connection failed";
 }
 

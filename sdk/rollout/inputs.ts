@@ -1,7 +1,8 @@
 /** The rollout resources' inputs, derived from a resolved StatefulApp spec (pure). */
 import { configHash } from "../manifests/config-map";
 import type { StatefulAppSpec } from "../stateful-app";
-import type { RolloutInputs } from "./protocol";
+import type { ZooKeeperSpec } from "../zookeeper/ensemble";
+import type { RolloutInputs, ZooKeeperRollout } from "./protocol";
 
 /** `podTemplate` is the StatefulSet's `spec.template` as built: its hash marks a rolling update to wait for. */
 export function rolloutInputs(s: StatefulAppSpec, podTemplate: unknown): Omit<RolloutInputs, "kubeconfig"> {
@@ -32,5 +33,17 @@ export function rolloutInputs(s: StatefulAppSpec, podTemplate: unknown): Omit<Ro
     deleteUnreachable: r.deleteUnreachable,
     owner: r.owner,
     ...(r.context !== undefined ? { context: r.context } : {}),
+  };
+}
+
+/** The rollout's `zookeeper` input for a resolved ensemble (pure); the password is the super user's. */
+export function zooKeeperRollout(servers: ZooKeeperSpec["servers"], superPassword: string): ZooKeeperRollout {
+  return {
+    container: servers.container,
+    clientPort: servers.clientPort,
+    serverPort: servers.serverPort,
+    electionPort: servers.electionPort,
+    serviceDomain: servers.serviceDomain,
+    superPassword,
   };
 }

@@ -139,6 +139,9 @@ export async function checkScaleDown(
   return plan;
 }
 
+/** How long one change may take to be read back: 30 s, never past the rollout's deadline. */
+const confirmMs = (cluster: Cluster) => Math.max(1000, Math.min(30_000, cluster.remainingMs));
+
 /** Thrown by the guard's `scalePods`: the removals are done, the apply lowers the replicas. */
 class RemovalsDone extends Error {}
 
@@ -175,6 +178,7 @@ export async function removeMembersAbove(
         );
       },
       timeoutMs: Math.max(1000, cluster.remainingMs),
+      confirmMs: confirmMs(cluster),
       log: (l) => log(`${news.name}: ${l}`),
     });
   } catch (e) {
@@ -227,6 +231,7 @@ export async function settleMembership(
         );
       },
       timeoutMs: Math.max(1000, cluster.remainingMs),
+      confirmMs: confirmMs(cluster),
       log: (l) => log(`${i.name}: ${l}`),
     });
   const wrap = async <T>(f: () => Promise<T>): Promise<T> => {

@@ -168,6 +168,8 @@ export interface ZooKeeperSpec {
   readonly superUserSecret: { readonly name: string; readonly key: string };
   /** What the membership commands (`admin.ts`) need to reach and name the servers. */
   readonly servers: {
+    /** The container the membership commands run in. */
+    readonly container: string;
     readonly setName: string;
     readonly serviceDomain: string;
     readonly clientPort: number;
@@ -423,6 +425,9 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
     security: args.security ?? { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
     // All pods start at once: readiness ("serving") needs a quorum, which OrderedReady would never let form after a full restart.
     podManagementPolicy: "Parallel",
+    // With the rollout, the provider restarts the pods itself, the leader last (docs/zookeeper-scaling.md);
+    // without it the controller's RollingUpdate (one pod at a time, Ready = serving) is the fallback.
+    updateStrategy: args.rollout === false ? "RollingUpdate" : "OnDelete",
     clusterDomain,
     rollout: args.rollout,
   };
@@ -445,7 +450,14 @@ export function resolveZooKeeper(componentName: string, args: ZooKeeperEnsembleA
   return {
     app: app!,
     superUserSecret: { name: superUserSecretName(app!.name), key: SUPER_DIGEST_KEY },
-    servers: { setName: app!.name, serviceDomain: app!.serviceDomain, clientPort, serverPort, electionPort },
+    servers: {
+      container: "zookeeper",
+      setName: app!.name,
+      serviceDomain: app!.serviceDomain,
+      clientPort,
+      serverPort,
+      electionPort,
+    },
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     connectString: app!.podFqdns.map((f) => `${f}:${clientPort}`).join(","),
     quorum: q,
