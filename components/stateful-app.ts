@@ -13,7 +13,7 @@ import {
 import type { HeadlessService } from "./headless-service";
 import { buildWithInputs, type ConfigFilesInput, type ResourcesInput, statefulAppSlots } from "./inputs";
 import { configMapArgs, podDisruptionBudgetArgs, serviceArgs, statefulSetArgs } from "./k8s-args";
-import { RolloutGuard, RolloutWatcher } from "./rollout";
+import { RolloutGuard, type RolloutResourceArgs, RolloutWatcher } from "./rollout";
 
 /** Component-level rollout options: the sdk's, plus credentials (which may be an Output). */
 export interface RolloutOptions extends NonNullable<Exclude<SdkArgs["rollout"], false>> {
@@ -138,7 +138,8 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
     name: string,
     app: BuiltApp,
     adopted: HeadlessService | undefined,
-    extraOutputs: Record<string, unknown>,
+    /** Outputs beyond the StatefulApp ones; a function gets the component once its resources exist. */
+    extraOutputs: Record<string, unknown> | ((self: StatefulAppBase) => Record<string, unknown>),
     opts?: pulumi.ComponentResourceOptions,
     kubeconfig?: pulumi.Input<string>,
   ) {
@@ -163,6 +164,7 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       ? {
           ...app.rollout,
           ...(kubeconfig !== undefined ? { kubeconfig: pulumi.secret(kubeconfig) } : {}),
+          ...this.rolloutExtras(app),
         }
       : undefined;
     if (rollout) this.rolloutGuard = new RolloutGuard(`${name}-guard`, rollout, child);
@@ -200,8 +202,17 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       podNames: this.podNames,
       podFqdns: this.podFqdns,
       claimNames: this.claimNames,
-      ...extraOutputs,
+      ...(typeof extraOutputs === "function" ? extraOutputs(this) : extraOutputs),
     });
+  }
+
+  /**
+   * Inputs a component adds to its rollout resources (ZooKeeperEnsemble: `zookeeper`). Called
+   * while the base constructor runs, before the subclass's own fields are set: use `app` and
+   * what the override creates itself.
+   */
+  protected rolloutExtras(_app: BuiltApp): Partial<Pick<RolloutResourceArgs, "zookeeper">> {
+    return {};
   }
 }
 

@@ -1,5 +1,10 @@
-import type * as pulumi from "@pulumi/pulumi";
-import { resolveZooKeeper, type ZooKeeperEnsembleArgs as SdkArgs } from "../sdk/zookeeper/ensemble";
+import * as pulumi from "@pulumi/pulumi";
+import { zooKeeperRollout } from "../sdk/rollout/inputs";
+import {
+  resolveZooKeeper,
+  type ZooKeeperEnsembleArgs as SdkArgs,
+  type ZooKeeperSpec,
+} from "../sdk/zookeeper/ensemble";
 import {
   appSlots,
   buildWithInputs,
@@ -8,6 +13,7 @@ import {
   type ResourcesInput,
   type Unsettable,
 } from "./inputs";
+import type { RolloutResourceArgs } from "./rollout";
 import { type BuiltApp, buildApp, type RolloutOptions, StatefulAppBase, splitRollout } from "./stateful-app";
 
 /** The arguments that may be Inputs: none of them decides a name or the connect string. */
@@ -45,7 +51,12 @@ function zooKeeperSlots(args: ZooKeeperEnsembleArgs): InputSlot<BuiltZooKeeper>[
 interface BuiltZooKeeper extends BuiltApp {
   readonly connectString: string;
   readonly quorum: number;
+  readonly servers: ZooKeeperSpec["servers"];
 }
+
+/** What `rollout: false` costs, said once per ensemble. */
+export const UNMANAGED_MEMBERSHIP_WARNING =
+  "rollout is false: ZooKeeper membership is not managed. Do not change replicas of this ensemble once it runs (new servers would stay non-voting, and a scale-down would stop voting members); pod template changes roll with the controller's RollingUpdate, not leader last.";
 
 /**
  * A ZooKeeper ensemble: zoo.cfg and java.env in a ConfigMap (a change rolls the pods), server ids
@@ -57,6 +68,11 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
   readonly connectString: string;
   /** Servers that must be up for the ensemble to serve. */
   readonly quorum: number;
+  /**
+   * The pods of the voting members (e.g. `["zk-0", "zk-1", "zk-2"]`) as the rollout last confirmed
+   * them; undefined with `rollout: false` (membership not managed).
+   */
+  readonly votingMembers: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: ZooKeeperEnsembleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     const { rollout, ...rest } = args;
@@ -67,7 +83,12 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
       (plain): BuiltZooKeeper => {
         // Once every Input is resolved (or stood in for), the arguments are the sdk's plain ones.
         const resolved = resolveZooKeeper(name, plain as SdkArgs);
-        return { ...buildApp(resolved.app), connectString: resolved.connectString, quorum: resolved.quorum };
+        return {
+          ...buildApp(resolved.app),
+          connectString: resolved.connectString,
+          quorum: resolved.quorum,
+          servers: resolved.servers,
+        };
       },
     );
     super(
@@ -75,11 +96,38 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
       name,
       zk,
       undefined,
-      { connectString: zk.connectString, quorum: zk.quorum },
+      (self) => ({
+        connectString: zk.connectString,
+        quorum: zk.quorum,
+        votingMembers: self.rolloutWatcher?.votingMembers,
+      }),
       opts,
       kubeconfig,
     );
     this.connectString = zk.connectString;
     this.quorum = zk.quorum;
+    this.votingMembers = this.rolloutWatcher ? this.rolloutWatcher.votingMembers : pulumi.output(undefined);
+    if (rollout === false) pulumi.log.warn(UNMANAGED_MEMBERSHIP_WARNING, this);
+  }
+
+  /**
+   * The rollout manages membership: it needs the servers' addresses and the super user's password
+   * (secret in state, never logged). Called from the base constructor.
+   */
+  protected override rolloutExtras(app: BuiltApp): Partial<Pick<RolloutResourceArgs, "zookeeper">> {
+    const password = this.superPassword();
+    if (password === undefined) return {};
+    const servers = (app as BuiltZooKeeper).servers;
+    return {
+      zookeeper: pulumi.secret(pulumi.output(password).apply((pw) => zooKeeperRollout(servers, pw))),
+    };
+  }
+
+  /**
+   * Seam to the super user's credentials (`ZooKeeperCredentials`, components/zookeeper-credentials.ts):
+   * their password, an Output kept secret. Undefined until the ensemble holds credentials.
+   */
+  protected superPassword(): pulumi.Input<string> | undefined {
+    return (this as { credentials?: { password?: pulumi.Input<string> } }).credentials?.password;
   }
 }

@@ -80,7 +80,8 @@ describe("StatefulApp", () => {
     expect(setOpts.dependsOn).toEqual([app.headlessService, app.configMap, app.rolloutGuard]);
     const watcherOpts = rec.seen.find((s) => s.name === "shop-rollout")!.opts;
     expect(watcherOpts.dependsOn).toEqual([app.statefulSet]);
-    expect(watcherOpts.additionalSecretOutputs).toEqual(["kubeconfig"]);
+    // `zookeeper` carries a ZooKeeper ensemble's super-user password (absent for a StatefulApp).
+    expect(watcherOpts.additionalSecretOutputs).toEqual(["kubeconfig", "zookeeper"]);
     // Outputs: stable identities for every ordinal.
     expect(app.podNames).toEqual(["shop-0", "shop-1", "shop-2"]);
     expect(app.podFqdns).toEqual([

@@ -145,6 +145,7 @@ describe("ZooKeeper configuration", () => {
     ]);
     expect(zk.superUserSecret).toEqual({ name: "zk-zookeeper-super", key: "superDigest" });
     expect(zk.servers).toEqual({
+      container: "zookeeper",
       setName: "zk",
       serviceDomain: "zk-headless.default.svc.cluster.local",
       clientPort: 2181,
@@ -152,6 +153,9 @@ describe("ZooKeeper configuration", () => {
       electionPort: 3888,
     });
     expect(zk.metricsPort).toBeUndefined();
+    // The rollout restarts the pods itself, the leader last; without it the controller rolls them.
+    expect(zk.app.updateStrategy).toBe("OnDelete");
+    expect(resolveZooKeeper("zk", { rollout: false }).app.updateStrategy).toBe("RollingUpdate");
     expect(zk.app.ports.map((p) => p.name)).toEqual(["client", "server", "leader-election"]);
     expect(zk.connectString).toBe(
       "zk-0.zk-headless.default.svc.cluster.local:2181,zk-1.zk-headless.default.svc.cluster.local:2181,zk-2.zk-headless.default.svc.cluster.local:2181",

@@ -43,7 +43,11 @@ async function start(): Promise<Stack> {
   const terminating = new Set<string>();
   sim.store.subscribe((ev) => {
     if (ev.resource !== "pods") return;
-    const { name, uid, deletionTimestamp } = ev.object.metadata;
+    const { name, uid, deletionTimestamp } = ev.object.metadata as {
+      name: string;
+      uid: string;
+      deletionTimestamp?: string;
+    };
     if (deletionTimestamp && !terminating.has(uid)) {
       terminating.add(uid);
       zk.events.push(`terminating ${name}`);
@@ -162,10 +166,10 @@ describe("ZooKeeper membership follows replicas through the rollout", () => {
     const stops = since(s, mark).filter((e) => e.startsWith("stop"));
     expect(stops).toEqual(["stop zk-2", "stop zk-0", "stop zk-1"]);
     expect(out.votingMembers).toEqual(["zk-0", "zk-1", "zk-2"]);
-    const set = s.sim.store.get("statefulsets", "default", "zk");
+    const set = s.sim.store.get("statefulsets", "default", "zk")!;
     expect(set.spec.updateStrategy.type).toBe("OnDelete");
     for (const p of s.sim.pods())
-      expect(p.metadata.labels["controller-revision-hash"]).toBe(set.status.updateRevision);
+      expect(p.metadata.labels?.["controller-revision-hash"]).toBe(set.status.updateRevision);
     expect(s.logs.some((l) => l.includes("restarted zk-2, zk-0, zk-1 (leader last)"))).toBe(true);
   });
 

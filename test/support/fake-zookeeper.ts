@@ -71,7 +71,7 @@ export class FakeZooKeeper {
   private readonly announced = new Set<string>();
 
   constructor(
-    private readonly sim: Sim,
+    sim: Sim,
     private readonly o: FakeZooKeeperOptions,
   ) {
     sim.exec = (req) => this.exec(req);
