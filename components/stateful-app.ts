@@ -106,6 +106,15 @@ export function buildApp(spec: StatefulAppSpec): BuiltApp {
 }
 
 /**
+ * Resources a component built on StatefulAppBase adds before the set (the set depends on them),
+ * made with the component as parent, and what they add to the rollout resources' inputs.
+ */
+export type BeforeSet = (parent: pulumi.Resource) => {
+  resources: pulumi.Resource[];
+  rollout?: Record<string, pulumi.Input<unknown>>;
+};
+
+/**
  * What StatefulApp and the components built on it share: what one resolved spec builds (its
  * manifests and rollout inputs, with Outputs where Input arguments feed them) in, the Kubernetes
  * resources out, in dependency order. Not exported from the package.
@@ -141,6 +150,7 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
     extraOutputs: Record<string, unknown>,
     opts?: pulumi.ComponentResourceOptions,
     kubeconfig?: pulumi.Input<string>,
+    beforeSet?: BeforeSet,
   ) {
     super(type, name, {}, opts);
     const spec = app.spec;
@@ -159,9 +169,11 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       : adopted!.service;
     if (m.configMap)
       this.configMap = new k8s.core.v1.ConfigMap(`${name}-config`, configMapArgs(m.configMap), child);
+    const before = beforeSet?.(this);
     const rollout = app.rollout
       ? {
           ...app.rollout,
+          ...before?.rollout,
           ...(kubeconfig !== undefined ? { kubeconfig: pulumi.secret(kubeconfig) } : {}),
         }
       : undefined;
@@ -177,6 +189,7 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       dependsOn: [
         this.headlessService,
         ...(this.configMap ? [this.configMap] : []),
+        ...(before?.resources ?? []),
         ...(this.rolloutGuard ? [this.rolloutGuard] : []),
       ],
     });

@@ -1,4 +1,7 @@
+import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { SUPER_DIGEST_KEY } from "../sdk/zookeeper/config";
+import { superUserSecretManifest } from "../sdk/zookeeper/credentials";
 import { resolveZooKeeper, type ZooKeeperEnsembleArgs as SdkArgs } from "../sdk/zookeeper/ensemble";
 import {
   appSlots,
@@ -9,6 +12,7 @@ import {
   type Unsettable,
 } from "./inputs";
 import { type BuiltApp, buildApp, type RolloutOptions, StatefulAppBase, splitRollout } from "./stateful-app";
+import { ZooKeeperCredentials } from "./zookeeper-credentials";
 
 /** The arguments that may be Inputs: none of them decides a name or the connect string. */
 type InputArgs = "image" | "resources" | "extraConfig" | "jvmFlags";
@@ -57,6 +61,10 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
   readonly connectString: string;
   /** Servers that must be up for the ensemble to serve. */
   readonly quorum: number;
+  /** The super user `reconfig` runs as: its password and digest are secret outputs. */
+  readonly credentials: ZooKeeperCredentials;
+  /** `<name>-zookeeper-super`: the digest the servers check the super user against (never the password). */
+  readonly superUserSecret: k8s.core.v1.Secret;
 
   constructor(name: string, args: ZooKeeperEnsembleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     const { rollout, ...rest } = args;
@@ -70,6 +78,8 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
         return { ...buildApp(resolved.app), connectString: resolved.connectString, quorum: resolved.quorum };
       },
     );
+    let credentials: ZooKeeperCredentials | undefined;
+    let secret: k8s.core.v1.Secret | undefined;
     super(
       "stateful:index:ZooKeeperEnsemble",
       name,
@@ -78,8 +88,21 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
       { connectString: zk.connectString, quorum: zk.quorum },
       opts,
       kubeconfig,
+      (parent) => {
+        // The pods read the digest from this Secret (the key is not optional): it exists before the set.
+        credentials = new ZooKeeperCredentials(`${name}-super`, { parent });
+        const m = superUserSecretManifest(zk.spec.name, zk.spec.namespace, zk.spec.labels, "");
+        secret = new k8s.core.v1.Secret(
+          `${name}-super`,
+          { ...m, stringData: { [SUPER_DIGEST_KEY]: credentials.digest } },
+          { parent },
+        );
+        return { resources: [secret] };
+      },
     );
     this.connectString = zk.connectString;
     this.quorum = zk.quorum;
+    this.credentials = credentials!;
+    this.superUserSecret = secret!;
   }
 }
