@@ -1,6 +1,6 @@
 /**
  * The cdk8s-plus contender of the render benchmark: one Chart holding N ensembles, built from the
- * same resolved spec with cdk8s-plus's own (L2) ConfigMap, Services and StatefulSet (containers,
+ * same resolved spec with cdk8s-plus's own (L2) Secret, ConfigMap, Services and StatefulSet (containers,
  * probes, env, resources, security, anti-affinity, claim templates); the PodDisruptionBudget,
  * which cdk8s-plus has no L2 construct for, as its generated L1 `KubePodDisruptionBudget`; JSON
  * patches, cdk8s's escape hatch, for what L2 does not express (named Service target ports, the
@@ -11,6 +11,7 @@ import { ApiObject, App, Chart, Duration, JsonPatch, Size } from "cdk8s";
 import * as kplus from "cdk8s-plus-33";
 import { statefulAppManifests } from "../sdk/manifests";
 import type { EnvVar } from "../sdk/manifests/k8s-types";
+import { OFFLINE_SUPER_DIGEST } from "../sdk/zookeeper/credentials";
 import { resolveZooKeeper } from "../sdk/zookeeper/ensemble";
 import { names } from "./render-contenders";
 
@@ -18,6 +19,11 @@ function cdk8sEnsemble(chart: Chart, name: string): void {
   const s = resolveZooKeeper(name).app;
   const m = statefulAppManifests(s); // read only for values cdk8s needs verbatim (the config hash)
   const meta = (n: string) => ({ name: n, namespace: s.namespace, labels: { ...s.labels } });
+  new kplus.Secret(chart, `${name}-super`, {
+    metadata: meta(`${s.name}-zookeeper-super`),
+    type: "Opaque",
+    stringData: { superDigest: OFFLINE_SUPER_DIGEST },
+  });
   const config = new kplus.ConfigMap(chart, `${name}-config`, {
     metadata: meta(s.config!.configMapName),
     data: { ...s.config!.files },
@@ -180,7 +186,7 @@ export const CDK8S_ADDITIONS = [
   "anti-affinity that selects the set's pods by that label and names the set's namespace (ours: by the selector labels, same pods)",
   "defaults written out: pod automountServiceAccountToken false (a cdk8s-plus hardening ours leaves to the cluster), dnsPolicy ClusterFirst, hostNetwork false, restartPolicy Always, setHostnameAsFQDN false, shareProcessNamespace false, terminationGracePeriodSeconds 30, fsGroupChangePolicy Always",
   "container defaults written out: imagePullPolicy IfNotPresent (Kubernetes' default for a pinned tag, set because cdk8s-plus would write Always), privileged false, readOnlyRootFilesystem false, runAsNonRoot true (the pod's value repeated)",
-  "StatefulSet minReadySeconds 0, ConfigMap immutable false, Service externalIPs [] and the headless Service's type ClusterIP",
+  "StatefulSet minReadySeconds 0, ConfigMap and Secret immutable false, Service externalIPs [] and the headless Service's type ClusterIP",
 ];
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML objects of any shape
@@ -192,7 +198,7 @@ function dropLabel(map: Obj | undefined): void {
 
 /** A cdk8s-plus object without `CDK8S_ADDITIONS`, in place. */
 export function normaliseCdk8s(o: Obj): Obj {
-  if (o.kind === "ConfigMap" && o.immutable === false) delete o.immutable;
+  if ((o.kind === "ConfigMap" || o.kind === "Secret") && o.immutable === false) delete o.immutable;
   if (o.kind === "Service") {
     if (o.spec.externalIPs?.length === 0) delete o.spec.externalIPs;
     if (o.spec.clusterIP === "None" && o.spec.type === "ClusterIP") delete o.spec.type;

@@ -4,21 +4,26 @@
  */
 import { stringify } from "yaml";
 import { statefulAppManifests } from "../sdk/manifests";
+import { OFFLINE_SUPER_DIGEST, superUserSecretManifest } from "../sdk/zookeeper/credentials";
 import { resolveZooKeeper } from "../sdk/zookeeper/ensemble";
 import { names } from "./render-contenders";
 
 /** kubernetes-models is ESM-only (no `require` condition): loaded once with `import()`. */
 type Model = new (data: never) => { toJSON(): unknown };
-let models: Record<"ConfigMap" | "Service" | "StatefulSet" | "PodDisruptionBudget", Model> | undefined;
+let models:
+  | Record<"Secret" | "ConfigMap" | "Service" | "StatefulSet" | "PodDisruptionBudget", Model>
+  | undefined;
 
 export async function loadModels(): Promise<void> {
-  const [cm, svc, sts, pdb] = await Promise.all([
+  const [secret, cm, svc, sts, pdb] = await Promise.all([
+    import("kubernetes-models/v1/Secret"),
     import("kubernetes-models/v1/ConfigMap"),
     import("kubernetes-models/v1/Service"),
     import("kubernetes-models/apps/v1/StatefulSet"),
     import("kubernetes-models/policy/v1/PodDisruptionBudget"),
   ]);
   models = {
+    Secret: secret.Secret as never,
     ConfigMap: cm.ConfigMap as never,
     Service: svc.Service as never,
     StatefulSet: sts.StatefulSet as never,
@@ -29,11 +34,13 @@ export async function loadModels(): Promise<void> {
 /** N ensembles as one YAML stream; `loadModels()` first. */
 export function modelsYaml(n: number): string {
   if (!models) throw new Error("loadModels() first");
-  const { ConfigMap, Service, StatefulSet, PodDisruptionBudget } = models;
+  const { Secret, ConfigMap, Service, StatefulSet, PodDisruptionBudget } = models;
   let out = "";
   for (const name of names(n)) {
-    const m = statefulAppManifests(resolveZooKeeper(name).app);
+    const s = resolveZooKeeper(name).app;
+    const m = statefulAppManifests(s);
     const models = [
+      new Secret(superUserSecretManifest(s.name, s.namespace, s.labels, OFFLINE_SUPER_DIGEST) as never),
       new ConfigMap(m.configMap as never),
       new Service(m.headlessService as never),
       new Service(m.clientService as never),

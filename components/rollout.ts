@@ -15,10 +15,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { PROTOCOL, type RolloutInputs } from "../sdk/rollout/protocol";
 
 /** The resource type Pulumi's engine serves with the Node.js dynamic-provider host. */
-const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
+export const DYNAMIC_TYPE = "pulumi-nodejs:dynamic:Resource";
 
 /** The module text the dynamic-provider host loads for `role` (exported for tests). */
-export function providerText(role: "guard" | "watcher"): string {
+export function providerText(role: "guard" | "watcher" | "credentials"): string {
   return [
     '"use strict";',
     `// pulumi-stateful rollout ${role}, protocol ${PROTOCOL}: loads the implementation by package name from the`,

@@ -13,7 +13,7 @@ import {
 import type { HeadlessService } from "./headless-service";
 import { buildWithInputs, type ConfigFilesInput, type ResourcesInput, statefulAppSlots } from "./inputs";
 import { configMapArgs, podDisruptionBudgetArgs, serviceArgs, statefulSetArgs } from "./k8s-args";
-import { RolloutGuard, type RolloutResourceArgs, RolloutWatcher } from "./rollout";
+import { RolloutGuard, RolloutWatcher } from "./rollout";
 
 /** Component-level rollout options: the sdk's, plus credentials (which may be an Output). */
 export interface RolloutOptions extends NonNullable<Exclude<SdkArgs["rollout"], false>> {
@@ -106,6 +106,15 @@ export function buildApp(spec: StatefulAppSpec): BuiltApp {
 }
 
 /**
+ * Resources a component built on StatefulAppBase adds before the set (the set depends on them),
+ * made with the component as parent, and what they add to the rollout resources' inputs.
+ */
+export type BeforeSet = (parent: pulumi.Resource) => {
+  resources: pulumi.Resource[];
+  rollout?: Record<string, pulumi.Input<unknown>>;
+};
+
+/**
  * What StatefulApp and the components built on it share: what one resolved spec builds (its
  * manifests and rollout inputs, with Outputs where Input arguments feed them) in, the Kubernetes
  * resources out, in dependency order. Not exported from the package.
@@ -142,6 +151,7 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
     extraOutputs: Record<string, unknown> | ((self: StatefulAppBase) => Record<string, unknown>),
     opts?: pulumi.ComponentResourceOptions,
     kubeconfig?: pulumi.Input<string>,
+    beforeSet?: BeforeSet,
   ) {
     super(type, name, {}, opts);
     const spec = app.spec;
@@ -160,11 +170,12 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       : adopted!.service;
     if (m.configMap)
       this.configMap = new k8s.core.v1.ConfigMap(`${name}-config`, configMapArgs(m.configMap), child);
+    const before = beforeSet?.(this);
     const rollout = app.rollout
       ? {
           ...app.rollout,
+          ...before?.rollout,
           ...(kubeconfig !== undefined ? { kubeconfig: pulumi.secret(kubeconfig) } : {}),
-          ...this.rolloutExtras(app),
         }
       : undefined;
     if (rollout) this.rolloutGuard = new RolloutGuard(`${name}-guard`, rollout, child);
@@ -179,6 +190,7 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       dependsOn: [
         this.headlessService,
         ...(this.configMap ? [this.configMap] : []),
+        ...(before?.resources ?? []),
         ...(this.rolloutGuard ? [this.rolloutGuard] : []),
       ],
     });
@@ -204,15 +216,6 @@ export abstract class StatefulAppBase extends pulumi.ComponentResource {
       claimNames: this.claimNames,
       ...(typeof extraOutputs === "function" ? extraOutputs(this) : extraOutputs),
     });
-  }
-
-  /**
-   * Inputs a component adds to its rollout resources (ZooKeeperEnsemble: `zookeeper`). Called
-   * while the base constructor runs, before the subclass's own fields are set: use `app` and
-   * what the override creates itself.
-   */
-  protected rolloutExtras(_app: BuiltApp): Partial<Pick<RolloutResourceArgs, "zookeeper">> {
-    return {};
   }
 }
 

@@ -1,5 +1,8 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { zooKeeperRollout } from "../sdk/rollout/inputs";
+import { SUPER_DIGEST_KEY } from "../sdk/zookeeper/config";
+import { superUserSecretManifest } from "../sdk/zookeeper/credentials";
 import {
   resolveZooKeeper,
   type ZooKeeperEnsembleArgs as SdkArgs,
@@ -13,8 +16,8 @@ import {
   type ResourcesInput,
   type Unsettable,
 } from "./inputs";
-import type { RolloutResourceArgs } from "./rollout";
 import { type BuiltApp, buildApp, type RolloutOptions, StatefulAppBase, splitRollout } from "./stateful-app";
+import { ZooKeeperCredentials } from "./zookeeper-credentials";
 
 /** The arguments that may be Inputs: none of them decides a name or the connect string. */
 type InputArgs = "image" | "resources" | "extraConfig" | "jvmFlags";
@@ -73,6 +76,10 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
    * them; undefined with `rollout: false` (membership not managed).
    */
   readonly votingMembers: pulumi.Output<string[] | undefined>;
+  /** The super user `reconfig` runs as: its password and digest are secret outputs. */
+  readonly credentials: ZooKeeperCredentials;
+  /** `<name>-zookeeper-super`: the digest the servers check the super user against (never the password). */
+  readonly superUserSecret: k8s.core.v1.Secret;
 
   constructor(name: string, args: ZooKeeperEnsembleArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     const { rollout, ...rest } = args;
@@ -91,6 +98,8 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
         };
       },
     );
+    let credentials: ZooKeeperCredentials | undefined;
+    let secret: k8s.core.v1.Secret | undefined;
     super(
       "stateful:index:ZooKeeperEnsemble",
       name,
@@ -103,31 +112,29 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
       }),
       opts,
       kubeconfig,
+      (parent) => {
+        // The pods read the digest from this Secret (the key is not optional): it exists before the set.
+        credentials = new ZooKeeperCredentials(`${name}-super`, { parent });
+        const m = superUserSecretManifest(zk.spec.name, zk.spec.namespace, zk.spec.labels, "");
+        secret = new k8s.core.v1.Secret(
+          `${name}-super`,
+          { ...m, stringData: { [SUPER_DIGEST_KEY]: credentials.digest } },
+          { parent },
+        );
+        // The rollout runs `reconfig` as the super user: the password goes to it, secret.
+        return {
+          resources: [secret],
+          rollout: {
+            zookeeper: pulumi.secret(credentials.password.apply((pw) => zooKeeperRollout(zk.servers, pw))),
+          },
+        };
+      },
     );
     this.connectString = zk.connectString;
     this.quorum = zk.quorum;
     this.votingMembers = this.rolloutWatcher ? this.rolloutWatcher.votingMembers : pulumi.output(undefined);
+    this.credentials = credentials!;
+    this.superUserSecret = secret!;
     if (rollout === false) pulumi.log.warn(UNMANAGED_MEMBERSHIP_WARNING, this);
-  }
-
-  /**
-   * The rollout manages membership: it needs the servers' addresses and the super user's password
-   * (secret in state, never logged). Called from the base constructor.
-   */
-  protected override rolloutExtras(app: BuiltApp): Partial<Pick<RolloutResourceArgs, "zookeeper">> {
-    const password = this.superPassword();
-    if (password === undefined) return {};
-    const servers = (app as BuiltZooKeeper).servers;
-    return {
-      zookeeper: pulumi.secret(pulumi.output(password).apply((pw) => zooKeeperRollout(servers, pw))),
-    };
-  }
-
-  /**
-   * Seam to the super user's credentials (`ZooKeeperCredentials`, components/zookeeper-credentials.ts):
-   * their password, an Output kept secret. Undefined until the ensemble holds credentials.
-   */
-  protected superPassword(): pulumi.Input<string> | undefined {
-    return (this as { credentials?: { password?: pulumi.Input<string> } }).credentials?.password;
   }
 }

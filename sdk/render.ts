@@ -11,6 +11,7 @@ import { statefulAppManifests } from "./manifests";
 import { headlessServiceManifest } from "./manifests/services";
 import { resolveStatefulApp, type StatefulAppArgs, type StatefulAppSpec } from "./stateful-app";
 import { kubeYaml } from "./yaml";
+import { OFFLINE_SUPER_DIGEST, superUserSecretManifest } from "./zookeeper/credentials";
 import { resolveZooKeeper, type ZooKeeperEnsembleArgs } from "./zookeeper/ensemble";
 
 /** A Kubernetes object as plain data: what a component registers, and one YAML document. */
@@ -100,11 +101,15 @@ export function renderStatefulApp(name: string, args: RenderStatefulAppArgs): Ku
 }
 
 /**
- * The Kubernetes objects `new ZooKeeperEnsemble(name, args)` registers, in dependency order.
+ * The Kubernetes objects `new ZooKeeperEnsemble(name, args)` registers, in dependency order. The
+ * super-user Secret holds `OFFLINE_SUPER_DIGEST`: the password is made by the credentials
+ * resource at deploy time, so no render knows it.
  * @throws StatefulArgsError naming every bad argument, as the component does
  */
 export function renderZooKeeperEnsemble(name: string, args: ZooKeeperEnsembleArgs = {}): KubeObject[] {
-  return appObjects(resolveZooKeeper(name, args).app);
+  const { app } = resolveZooKeeper(name, args);
+  const secret = superUserSecretManifest(app.name, app.namespace, app.labels, OFFLINE_SUPER_DIGEST);
+  return dependencyOrder([...appObjects(app), secret as KubeObject]);
 }
 
 /**

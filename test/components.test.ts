@@ -282,6 +282,41 @@ describe("ZooKeeperEnsemble", () => {
     }
   });
 
+  it("gives the servers the super user's digest from a Secret made before the set; the password stays in state", async () => {
+    const { superDigest } = await import("../sdk/zookeeper/config");
+    const rec = recorder();
+    const zk = new c.ZooKeeperEnsemble("creds", {}, { transformations: [rec.t] });
+    await settled();
+    const password = await outputValue(zk.credentials.password);
+    expect(await outputValue(zk.credentials.digest)).toBe(superDigest(password));
+    // The engine keeps both secret in state (mocks do not apply additionalSecretOutputs).
+    const credOpts = rec.seen.find(
+      (s) => s.name === "creds-super" && s.type.startsWith("pulumi-nodejs"),
+    )!.opts;
+    expect(credOpts.additionalSecretOutputs).toEqual(["password", "digest"]);
+    const secret = registered.find(
+      (r) => r.name === "creds-super" && r.type === "kubernetes:core/v1:Secret",
+    )!;
+    expect(secret.inputs.metadata.name).toBe("creds-zookeeper-super");
+    expect(secret.inputs.type).toBe("Opaque");
+    // Only the digest, and as a secret.
+    expect(secret.inputs.stringData).toEqual({
+      [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270",
+      value: { superDigest: superDigest(password) },
+    });
+    // The pods read it; it exists before the set.
+    const set = registered.find((r) => r.name === "creds" && r.type === "kubernetes:apps/v1:StatefulSet")!;
+    const env = set.inputs.spec.template.spec.containers[0].env as { name: string; valueFrom?: any }[];
+    expect(env.find((e) => e.name === "ZK_SUPER_DIGEST")?.valueFrom).toEqual({
+      secretKeyRef: { name: "creds-zookeeper-super", key: "superDigest" },
+    });
+    const setOpts = rec.seen.find((s) => s.type === "kubernetes:apps/v1:StatefulSet")!.opts;
+    expect(setOpts.dependsOn).toContain(zk.superUserSecret);
+    // The password is in no Kubernetes object.
+    for (const r of childrenOf("creds").filter((k) => k.type.startsWith("kubernetes:")))
+      expect(JSON.stringify(r.inputs)).not.toContain(password);
+  });
+
   it("runs a single server as a one-member ensemble that can grow, without a budget", async () => {
     const zk = new c.ZooKeeperEnsemble("solo", { replicas: 1 });
     await settled();

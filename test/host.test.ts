@@ -328,6 +328,43 @@ describe("the rollout providers through the host, on the simulator", () => {
   );
 
   it(
+    "a ZooKeeper ensemble's credentials: made once by create in the host, kept by update, nothing to undo on delete",
+    { timeout: 120_000 },
+    async () => {
+      const { superDigest } = await import("../sdk/zookeeper/config");
+      const { ZooKeeperEnsemble } = await import("../components");
+      new ZooKeeperEnsemble("hostedzk", { rollout: false });
+      await settled();
+      const creds = inputsOf("hostedzk-super");
+      const host = await startHost({ cwd: root });
+      const created = await host.create({ ...ref("hostedzk-super"), properties: creds, preview: false });
+      const { password, digest } = created.properties as { password: string; digest: string };
+      expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(digest).toBe(superDigest(password));
+      const again = await host.create({ ...ref("hostedzk-super"), properties: creds, preview: false });
+      expect((again.properties as { password: string }).password).not.toBe(password);
+      const diff = await host.diff({
+        ...ref("hostedzk-super"),
+        id: created.id,
+        oldInputs: creds,
+        oldOutputs: created.properties,
+        newInputs: creds,
+        ignoreChanges: [],
+        allowUnknowns: false,
+      });
+      expect(diff.changes).toBe("none");
+      await host.delete({
+        ...ref("hostedzk-super"),
+        id: created.id,
+        inputs: creds,
+        outputs: created.properties,
+      });
+      await host.flush();
+      expect(host.stdout.join("\n")).not.toContain(password);
+    },
+  );
+
+  it(
     "from a directory where pulumi-stateful is not installed, delete fails saying to install it",
     { timeout: 120_000 },
     async () => {

@@ -13,6 +13,7 @@ it("every object the builders emit is a valid client-node model of its kind", ()
   expectTypeOf<S.StatefulSet>().toExtend<K.V1StatefulSet>();
   expectTypeOf<S.Service>().toExtend<K.V1Service>();
   expectTypeOf<S.ConfigMap>().toExtend<K.V1ConfigMap>();
+  expectTypeOf<S.Secret>().toExtend<K.V1Secret>();
   expectTypeOf<S.PodDisruptionBudget>().toExtend<K.V1PodDisruptionBudget>();
   expectTypeOf<S.Container>().toExtend<K.V1Container>();
   expectTypeOf<S.Probe>().toExtend<K.V1Probe>();

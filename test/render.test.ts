@@ -251,6 +251,7 @@ describe("YAML", () => {
   });
 
   it("names a file after kind, namespace and name", () => {
-    expect(fileNameFor(renderZooKeeperEnsemble("zk")[0]!)).toBe("configmap-default-zk-config.yaml");
+    expect(fileNameFor(renderZooKeeperEnsemble("zk")[0]!)).toBe("secret-default-zk-zookeeper-super.yaml");
+    expect(fileNameFor(renderZooKeeperEnsemble("zk")[1]!)).toBe("configmap-default-zk-config.yaml");
   });
 });

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { compareDependencyOrder, type KubeObject } from "../sdk/render";
+import { OFFLINE_SUPER_DIGEST } from "../sdk/zookeeper/credentials";
 
 export interface RenderedObject {
   /** Pulumi type token, e.g. `kubernetes:apps/v1:StatefulSet`. */
@@ -30,9 +31,22 @@ export function dependencyOrder(objects: readonly RenderedObject[]): RenderedObj
   return [...objects].sort((a, b) => compareDependencyOrder(a.object, b.object));
 }
 
+/** The key the runtime marks a secret value with when it serializes it (`@pulumi/pulumi/runtime/rpc`). */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Unwraps the runtime's secret envelopes, as the engine does before it calls a provider. */
+export function reveal<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(reveal) as T;
+  if (v && typeof v === "object") {
+    if (SECRET_SIG in v) return reveal((v as unknown as { value: T }).value);
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)])) as T;
+  }
+  return v;
+}
+
 /** Reads the mocked program's Kubernetes inputs back as a manifest with the usual key order. */
 function toObject(inputs: Record<string, unknown>): KubeObject {
-  const { apiVersion, kind, metadata, ...rest } = inputs;
+  const { apiVersion, kind, metadata, ...rest } = reveal(inputs);
   const { name, namespace, labels, annotations, ...otherMeta } = (metadata ?? {}) as Record<string, unknown>;
   const meta = Object.fromEntries(
     Object.entries({ name, namespace, labels, annotations, ...otherMeta }).filter(([, v]) => v !== undefined),
@@ -62,6 +76,12 @@ export async function renderProgram(
       newResource(args) {
         if (args.type.startsWith("kubernetes:"))
           recorded.push({ type: args.type, name: args.name, object: toObject(args.inputs) });
+        // A ZooKeeper ensemble's credentials are made at deploy time: offline there is no password.
+        if (args.inputs?.role === "credentials")
+          return {
+            id: `${args.name}-id`,
+            state: { ...args.inputs, password: "", digest: OFFLINE_SUPER_DIGEST },
+          };
         // Kubernetes objects are identified by their explicit metadata.name.
         return { id: args.inputs?.metadata?.name ?? `${args.name}-id`, state: args.inputs };
       },

@@ -240,6 +240,15 @@ export type ConfigMap = {
   data?: Record<string, string>;
 };
 
+/** An Opaque Secret written as `stringData` (the API server moves it to `data`). */
+export type Secret = {
+  apiVersion: "v1";
+  kind: "Secret";
+  metadata: NamedObjectMeta;
+  type: "Opaque";
+  stringData: Record<string, string>;
+};
+
 export type PodDisruptionBudget = {
   apiVersion: "policy/v1";
   kind: "PodDisruptionBudget";

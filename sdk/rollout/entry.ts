@@ -7,6 +7,7 @@
  * protocol number makes an installed package that cannot serve that state fail loudly instead
  * of running mismatched code.
  */
+import { newSuperCredentials } from "../zookeeper/credentials";
 import { canonical } from "./decide";
 import { PROTOCOL, SUPPORTED_PROTOCOLS } from "./protocol";
 import {
@@ -70,7 +71,24 @@ const log = (line: string) => console.log(line);
 
 export { PROTOCOL };
 
-export function provider(role: "guard" | "watcher", protocol: number): HostedProvider {
+/**
+ * The ZooKeeper super user's credentials: made once at create, never changed by an update (a new
+ * password would not match the digest the running servers hold), nothing to undo on delete.
+ */
+function credentialsProvider(): HostedProvider {
+  return {
+    check: async (_olds, news) => ({ inputs: news }),
+    diff: async () => ({ changes: false }),
+    async create() {
+      const c = newSuperCredentials();
+      return { id: "super", outs: { role: "credentials", ...c, protocol: PROTOCOL } };
+    },
+    update: async (_id, olds) => ({ outs: clean(olds) }),
+    async delete() {},
+  };
+}
+
+export function provider(role: "guard" | "watcher" | "credentials", protocol: number): HostedProvider {
   if (!SUPPORTED_PROTOCOLS.includes(protocol)) {
     const fail = async (): Promise<never> => {
       throw new Error(
@@ -79,6 +97,7 @@ export function provider(role: "guard" | "watcher", protocol: number): HostedPro
     };
     return { check: fail, diff: fail, create: fail, update: fail, delete: fail };
   }
+  if (role === "credentials") return credentialsProvider();
   const id = (i: RolloutInputs) => `${i.namespace}/${i.name}`;
   const check = async (_olds: Record<string, unknown>, news: Record<string, unknown>) => ({ inputs: news });
   if (role === "guard")

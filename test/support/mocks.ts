@@ -3,6 +3,7 @@
  * test file in its own process); install them before importing the code under test.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { newSuperCredentials } from "../../sdk/zookeeper/credentials";
 
 export interface Registered {
   type: string;
@@ -17,6 +18,9 @@ export async function installMocks(): Promise<void> {
     {
       newResource(args) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        // What the credentials resource's create returns (sdk/rollout/entry.ts).
+        if (args.inputs?.role === "credentials")
+          return { id: "super", state: { ...args.inputs, ...newSuperCredentials() } };
         return { id: args.inputs?.metadata?.name ?? `${args.name}-id`, state: args.inputs };
       },
       call(args) {
@@ -35,17 +39,5 @@ export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
 }
 
 /** Waits until every registration so far has settled. */
-export { settled } from "../../testing/render";
-
-/** The key the runtime marks secret values with when it serializes them. */
-export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
-/** Unwraps the runtime's secret envelopes, as the engine does before calling a provider. */
-export function reveal(v: any): any {
-  if (Array.isArray(v)) return v.map(reveal);
-  if (v && typeof v === "object") {
-    if (SECRET_SIG in v) return reveal(v.value);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
-  }
-  return v;
-}
+/** The runtime's secret envelope key, and its unwrapping (testing/render.ts). */
+export { reveal, SECRET_SIG, settled } from "../../testing/render";

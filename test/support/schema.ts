@@ -11,6 +11,7 @@ type Model = { getAttributeTypeMap(): { baseName: string; type: string }[] };
 const MODEL_BY_KIND: Record<string, string> = {
   "v1/Service": "V1Service",
   "v1/ConfigMap": "V1ConfigMap",
+  "v1/Secret": "V1Secret",
   "v1/PersistentVolumeClaim": "V1PersistentVolumeClaim",
   "v1/Pod": "V1Pod",
   "apps/v1/StatefulSet": "V1StatefulSet",
@@ -20,6 +21,7 @@ const MODEL_BY_KIND: Record<string, string> = {
 const MODELS_MODULE: Record<string, string> = {
   "v1/Service": "kubernetes-models/v1/Service",
   "v1/ConfigMap": "kubernetes-models/v1/ConfigMap",
+  "v1/Secret": "kubernetes-models/v1/Secret",
   "v1/PersistentVolumeClaim": "kubernetes-models/v1/PersistentVolumeClaim",
   "v1/Pod": "kubernetes-models/v1/Pod",
   "apps/v1/StatefulSet": "kubernetes-models/apps/v1/StatefulSet",
