@@ -317,6 +317,55 @@ describe("ZooKeeperEnsemble", () => {
       expect(JSON.stringify(r.inputs)).not.toContain(password);
   });
 
+  it("gives its rollout the servers and the super user's password, secret, and exposes the voting members", async () => {
+    const zk = new c.ZooKeeperEnsemble("members", { replicas: 3, namespace: "infra" });
+    await settled();
+    const password = await outputValue(zk.credentials.password);
+    for (const n of ["members-guard", "members-rollout"]) {
+      const inputs = registered.find((r) => r.name === n)!.inputs;
+      expect(inputs.updateStrategy).toBe("OnDelete");
+      expect(inputs.zookeeper).toEqual({
+        [SECRET_SIG]: "1b47061264138c4ac30d75fd1eb44270",
+        value: {
+          container: "zookeeper",
+          clientPort: 2181,
+          serverPort: 2888,
+          electionPort: 3888,
+          serviceDomain: "members-headless.infra.svc.cluster.local",
+          superPassword: password,
+        },
+      });
+    }
+    // The watcher's output (the mocks echo inputs: none yet), exposed by the component.
+    expect(await outputValue(zk.votingMembers)).toBeUndefined();
+    expect(zk.rolloutWatcher).toBeDefined();
+  });
+
+  it("with rollout: false keeps RollingUpdate, manages no membership and says so", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const warned: string[] = [];
+    const warn = pulumi.log.warn;
+    pulumi.log.warn = (msg: string) => {
+      warned.push(msg);
+      return Promise.resolve();
+    };
+    try {
+      const zk = new c.ZooKeeperEnsemble("unmanaged", { rollout: false });
+      await settled();
+      const set = registered.find(
+        (r) => r.name === "unmanaged" && r.type === "kubernetes:apps/v1:StatefulSet",
+      )!;
+      expect(set.inputs.spec.updateStrategy.type).toBe("RollingUpdate");
+      expect(zk.rolloutWatcher).toBeUndefined();
+      expect(await outputValue(zk.votingMembers)).toBeUndefined();
+      expect(warned).toEqual([
+        "rollout is false: ZooKeeper membership is not managed. Do not change replicas of this ensemble once it runs (new servers would stay non-voting, and a scale-down would stop voting members); pod template changes roll with the controller's RollingUpdate, not leader last.",
+      ]);
+    } finally {
+      pulumi.log.warn = warn;
+    }
+  });
+
   it("runs a single server as a one-member ensemble that can grow, without a budget", async () => {
     const zk = new c.ZooKeeperEnsemble("solo", { replicas: 1 });
     await settled();
