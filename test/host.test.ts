@@ -365,6 +365,93 @@ describe("the rollout providers through the host, on the simulator", () => {
   );
 
   it(
+    "a ZooKeeper ensemble through the host: the watcher adds the joiners, the guard removes members before the lower replicas are applied; the password stays secret and out of every line",
+    { timeout: 180_000 },
+    async () => {
+      const { FakeZooKeeper } = await import("./support/fake-zookeeper");
+      const { outputValue } = await import("./support/mocks");
+      const zsim = await Sim.start({ graceMs: 5 });
+      try {
+        const { ZooKeeperEnsemble } = await import("../components");
+        const zk = new ZooKeeperEnsemble("hzk", {
+          replicas: 3,
+          rollout: { timeoutSeconds: 60, kubeconfig: zsim.kubeconfig() },
+        });
+        await settled();
+        const password = await outputValue(zk.credentials.password);
+        const model = new FakeZooKeeper(zsim, { setName: "hzk", password });
+        const set = registered.find((r) => r.name === "hzk" && r.type === "kubernetes:apps/v1:StatefulSet")!;
+        const watcher = inputsOf("hzk-rollout");
+        const guard = inputsOf("hzk-guard");
+        expect(isSecret(watcher.zookeeper)).toBe(true);
+
+        const host = await startHost({ cwd: root });
+        const guardOut = await host.create({ ...ref("hzk-guard"), properties: guard, preview: false });
+        zsim.apply("statefulsets", "default", { metadata: set.inputs.metadata, spec: set.inputs.spec });
+        const created = await host.create({ ...ref("hzk-rollout"), properties: watcher, preview: false });
+        expect(created.properties.votingMembers).toEqual(["hzk-0", "hzk-1", "hzk-2"]);
+        expect(model.votingPods()).toEqual(["hzk-0", "hzk-1", "hzk-2"]);
+        // The password went in plain (the host accepts no secrets) and is marked secret again.
+        expect(isSecret(created.properties.zookeeper)).toBe(true);
+
+        const down = { ...guard, replicas: 1 };
+        const diff = await host.diff({
+          ...ref("hzk-guard"),
+          id: guardOut.id,
+          oldInputs: guard,
+          oldOutputs: guardOut.properties,
+          newInputs: down,
+          ignoreChanges: [],
+          allowUnknowns: false,
+        });
+        expect(diff.changes).toBe("some");
+        await host.update({
+          ...ref("hzk-guard"),
+          id: guardOut.id,
+          oldInputs: guard,
+          oldOutputs: guardOut.properties,
+          newInputs: down,
+          ignoreChanges: [],
+          preview: false,
+        });
+        expect(model.votingPods()).toEqual(["hzk-0"]);
+        // Removed by the guard while every pod still runs: the apply stops them afterwards.
+        expect(
+          zsim
+            .pods()
+            .map((p) => p.metadata.name)
+            .sort(),
+        ).toEqual(["hzk-0", "hzk-1", "hzk-2"]);
+        zsim.apply("statefulsets", "default", {
+          metadata: set.inputs.metadata,
+          spec: { ...set.inputs.spec, replicas: 1 },
+        });
+        const updated = await host.update({
+          ...ref("hzk-rollout"),
+          id: created.id,
+          oldInputs: watcher,
+          oldOutputs: created.properties,
+          newInputs: { ...watcher, replicas: 1 },
+          ignoreChanges: [],
+          preview: false,
+        });
+        expect(updated.properties.votingMembers).toEqual(["hzk-0"]);
+        expect(model.events.filter((e) => e.startsWith("reconfig"))).toEqual([
+          "reconfig -add 2",
+          "reconfig -add 3",
+          "reconfig -remove 3",
+          "reconfig -remove 2",
+        ]);
+        await host.flush();
+        expect(host.stdout.some((l) => l.includes("hzk: voting members hzk-0, hzk-1, hzk-2"))).toBe(true);
+        expect([...host.stdout, ...host.stderr].join("\n")).not.toContain(password);
+      } finally {
+        await zsim.stop();
+      }
+    },
+  );
+
+  it(
     "from a directory where pulumi-stateful is not installed, delete fails saying to install it",
     { timeout: 120_000 },
     async () => {
