@@ -26,6 +26,7 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sim, until } from "./sim";
+import { reveal } from "./support/mocks";
 
 const exec = promisify(execFile);
 const root = join(__dirname, "..");
@@ -252,6 +253,7 @@ describe("the packed package, installed in a new Pulumi project", () => {
       "solr-rollout",
       "zk-guard",
       "zk-rollout",
+      "zk-super",
     ]);
     const solr = registered.find((r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "solr")!;
     expect(solr.inputs.spec.template.spec.containers[0].env).toEqual([
@@ -291,13 +293,14 @@ describe("the packed package, installed in a new Pulumi project", () => {
     // What the Kubernetes provider would have applied for the ensemble.
     const plural: Record<string, string> = {
       ConfigMap: "configmaps",
+      Secret: "secrets",
       Service: "services",
       StatefulSet: "statefulsets",
       PodDisruptionBudget: "poddisruptionbudgets",
     };
     for (const r of registered)
       if (r.type.startsWith("kubernetes:") && /^zk(-|$)/.test(r.name))
-        sim.apply(plural[r.inputs.kind]!, "default", r.inputs);
+        sim.apply(plural[r.inputs.kind]!, "default", reveal(r.inputs));
 
     const hostDir = join(dir, "host");
     mkdirSync(hostDir, { recursive: true });
@@ -318,6 +321,12 @@ describe("the packed package, installed in a new Pulumi project", () => {
         log: out.stdout.slice(0, at).split("\n").filter(Boolean) as string[],
       };
     };
+
+    // The ensemble's credentials, made by the installed package's provider.
+    const credentials = providers.find((p) => p.name === "zk-super")!;
+    const made = await call(credentials, "create", [credentials.inputs]);
+    expect(made.ok).toBe(true);
+    expect(JSON.parse(made.result).outs.digest).toMatch(/^super:[A-Za-z0-9+/]{27}=$/);
 
     const watcher = providers.find((p) => p.name === "zk-rollout")!;
     const created = await call(watcher, "create", [watcher.inputs]);
