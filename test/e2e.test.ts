@@ -3,7 +3,8 @@
  * the Kubernetes objects go to the simulator through the pulumi-kubernetes model, the rollout
  * resources through Pulumi's real dynamic-provider host, in the order and with the deletes the
  * engine uses. The provider finds the cluster through the ambient KUBECONFIG, as it would on a
- * user's machine.
+ * user's machine. Each pod runs a model ZooKeeper server (test/support/fake-zookeeper.ts), which
+ * checks the super user against the digest in the Secret the program made, as real servers do.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,11 +12,13 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runExample } from "../examples/catalog";
 import { RELEASED_FROM } from "../sdk/rollout/provider";
-import { Sim } from "./sim";
+import { Sim, until } from "./sim";
 import { Engine } from "./support/engine";
+import { FakeZooKeeper } from "./support/fake-zookeeper";
 
 let sim: Sim;
 let engine: Engine;
+let zk: FakeZooKeeper;
 let dir: string;
 const program = () => runExample("zookeeper");
 const podNames = () =>
@@ -47,6 +50,8 @@ function watchReadiness(): () => string[] {
     return order;
   };
 }
+const ready = (p: { status?: { conditions?: { type: string; status: string }[] } }) =>
+  (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
 const claimNames = () =>
   sim
     .claims()
@@ -55,6 +60,7 @@ const claimNames = () =>
 
 beforeAll(async () => {
   sim = await Sim.start({ readyAfterMs: 40 });
+  zk = new FakeZooKeeper(sim, { setName: "zk" });
   dir = mkdtempSync(join(tmpdir(), "e2e-"));
   writeFileSync(join(dir, "kubeconfig"), sim.kubeconfig());
   process.env.KUBECONFIG = join(dir, "kubeconfig");
@@ -84,6 +90,9 @@ describe("the zookeeper example through the rollout provider", () => {
     expect(
       (sim.store.get("configmaps", "default", "zk-config")?.data as Record<string, string>)["zoo.cfg"],
     ).not.toMatch(/^server\./m);
+    // zk-0 bootstrapped alone; the others joined as non-voting followers and were added.
+    expect(zk.votingPods()).toEqual(["zk-0", "zk-1", "zk-2"]);
+    expect(engine.log).toContain("zk: voting members zk-0, zk-1, zk-2");
   });
 
   it("scale to 5: only the new servers start; the configuration is unchanged, so no running server restarts", async () => {
@@ -93,6 +102,7 @@ describe("the zookeeper example through the rollout provider", () => {
     expect(podNames()).toEqual(["zk-0", "zk-1", "zk-2", "zk-3", "zk-4"]);
     // Parallel pods: zk-3 and zk-4 start together; nothing else restarts.
     expect(readiness().sort()).toEqual(["zk-3", "zk-4"]);
+    expect(zk.votingPods()).toEqual(["zk-0", "zk-1", "zk-2", "zk-3", "zk-4"]);
     expect(sim.store.get("poddisruptionbudgets", "default", "zk-budget")?.spec.minAvailable).toBe(3);
     // Every pod ends on the new configuration.
     const set = sim.store.get("statefulsets", "default", "zk")!;
@@ -102,7 +112,9 @@ describe("the zookeeper example through the rollout provider", () => {
   });
 
   it("scale to 3 is refused while zk-4 is unhealthy, and nothing changes", async () => {
-    sim.kubelet.setReady("default", "zk-4", false);
+    // zk-4's server stops serving; its readiness probe says so.
+    zk.notServing.add(4);
+    await until("zk-4 not Ready", () => !ready(sim.store.get("pods", "default", "zk-4")!));
     const setBefore = sim.store.get("statefulsets", "default", "zk")!;
     await engine.up(program, { config: { replicas: "3" } });
     expect(engine.errors.map((e) => e.message)).toEqual([
@@ -118,9 +130,18 @@ describe("the zookeeper example through the rollout provider", () => {
   });
 
   it("scale to 3 is accepted once zk-4 is healthy: zk-4 then zk-3 go, their claims stay", async () => {
-    sim.kubelet.setReady("default", "zk-4", true);
+    zk.notServing.delete(4);
+    await until("zk-4 Ready", () => ready(sim.store.get("pods", "default", "zk-4")!));
+    const mark = zk.events.length;
     await engine.up(program, { config: { replicas: "3" } });
     expect(engine.errors).toEqual([]);
+    // Removed from the membership, highest first, before their pods were asked to stop.
+    expect(zk.events.slice(mark).filter((e) => /^(reconfig|stop)/.test(e))).toEqual([
+      "reconfig -remove 5",
+      "reconfig -remove 4",
+      ...zk.events.slice(mark).filter((e) => e.startsWith("stop")),
+    ]);
+    expect(zk.votingPods()).toEqual(["zk-0", "zk-1", "zk-2"]);
     expect(podNames()).toEqual(["zk-0", "zk-1", "zk-2"]);
     expect(engine.log).toContain("zk: claims of removed pods kept: datadir-zk-3, datadir-zk-4");
     expect(claimNames()).toEqual(ALL_FIVE_CLAIMS);

@@ -26,6 +26,7 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Sim, until } from "./sim";
+import { FakeZooKeeper } from "./support/fake-zookeeper";
 import { reveal } from "./support/mocks";
 
 const exec = promisify(execFile);
@@ -290,6 +291,8 @@ describe("the packed package, installed in a new Pulumi project", () => {
       expect(text).not.toMatch(/["'`]\/|[A-Za-z]:\\/);
     }
 
+    // Each pod runs a model ZooKeeper server (started with the pods the set below makes).
+    const model = new FakeZooKeeper(sim, { setName: "zk" });
     // What the Kubernetes provider would have applied for the ensemble.
     const plural: Record<string, string> = {
       ConfigMap: "configmaps",
@@ -328,18 +331,33 @@ describe("the packed package, installed in a new Pulumi project", () => {
     expect(made.ok).toBe(true);
     expect(JSON.parse(made.result).outs.digest).toMatch(/^super:[A-Za-z0-9+/]{27}=$/);
 
+    // The model servers check the super user against the Secret's digest: the mocks had no
+    // password, so the digest of the one made above goes there, as the engine would have put it.
+    const { password, digest } = JSON.parse(made.result).outs as { password: string; digest: string };
+    sim.apply("secrets", "default", {
+      metadata: { name: "zk-zookeeper-super" },
+      stringData: { superDigest: digest },
+    });
     const watcher = providers.find((p) => p.name === "zk-rollout")!;
-    const created = await call(watcher, "create", [watcher.inputs]);
+    // The engine resolves the password output into the watcher's `zookeeper` input.
+    const zookeeper = { ...(reveal(watcher.inputs.zookeeper) ?? {}), superPassword: password };
+    const created = await call(watcher, "create", [{ ...watcher.inputs, zookeeper }]);
     expect(created.result).toMatch(/^\{/);
     expect(created.ok).toBe(true);
     const outs = JSON.parse(created.result).outs;
     expect(outs.readyPods).toEqual(["zk-0", "zk-1", "zk-2"]);
-    expect(created.log.map((l) => l.replace(/ after .*/, ""))).toEqual([
+    expect(outs.votingMembers).toEqual(["zk-0", "zk-1", "zk-2"]);
+    expect(model.votingPods()).toEqual(["zk-0", "zk-1", "zk-2"]);
+    expect(
+      created.log.filter((l) => !l.includes("membership:")).map((l) => l.replace(/ after .*/, "")),
+    ).toEqual([
       "zk-0 ready (1/3)",
       "zk-1 ready (2/3)",
       "zk-2 ready (3/3)",
+      "zk: voting members zk-0, zk-1, zk-2",
       "zk: 3/3 pods ready",
     ]);
+    expect(created.log.join("\n")).not.toContain(password);
 
     const deleted = await call(watcher, "delete", ["default/zk", outs]);
     expect(deleted.ok).toBe(true);

@@ -17,7 +17,7 @@
  * Every change is recorded in `events` (with the simulator's pod deletions added by the test) so a
  * test can assert the order of what happened.
  */
-import { quorum } from "../../sdk/zookeeper/config";
+import { quorum, SUPER_DIGEST_KEY, superDigest, superUserSecretName } from "../../sdk/zookeeper/config";
 import type { ExecRequest, ExecResult, Sim } from "../sim";
 
 interface Server {
@@ -38,7 +38,11 @@ interface Config {
 
 export interface FakeZooKeeperOptions {
   setName: string;
-  password: string;
+  /**
+   * The super user's password. @default - as the servers do: the digest in the Secret
+   * `<set>-zookeeper-super` (namespace "default"), read at each `addauth`
+   */
+  password?: string;
   /** How long a process takes to answer after its pod starts. @default 30 */
   bootMs?: number;
 }
@@ -71,7 +75,7 @@ export class FakeZooKeeper {
   private readonly announced = new Set<string>();
 
   constructor(
-    sim: Sim,
+    private readonly sim: Sim,
     private readonly o: FakeZooKeeperOptions,
   ) {
     sim.exec = (req) => this.exec(req);
@@ -239,13 +243,28 @@ export class FakeZooKeeper {
       const f = line.split(/\s+/);
       if (f[0] === "addauth") {
         out += `[zk: localhost:2181(CONNECTED) 0] ${line}\n`;
-        authed = f[1] === "digest" && f[2] === `super:${this.o.password}`;
+        authed =
+          f[1] === "digest" && f[2]?.startsWith("super:") === true && this.authenticates(f[2].slice(6));
       } else if (f[0] === "reconfig") {
         out += `[zk: localhost:2181(CONNECTED) 1] ${line}\n`;
         out += this.reconfig(authed, f.slice(1));
       } else if (f[0] === "quit") break;
     }
     return { stdout: out, exitCode: 0 };
+  }
+
+  /** The digest check ZooKeeper's DigestAuthenticationProvider makes for the super user. */
+  private authenticates(password: string): boolean {
+    if (this.o.password !== undefined) return password === this.o.password;
+    const secret = this.sim.store.get("secrets", "default", superUserSecretName(this.o.setName)) as
+      | { data?: Record<string, string>; stringData?: Record<string, string> }
+      | undefined;
+    const data = secret?.data?.[SUPER_DIGEST_KEY];
+    const digest =
+      typeof data === "string"
+        ? Buffer.from(data, "base64").toString("utf8")
+        : secret?.stringData?.[SUPER_DIGEST_KEY];
+    return digest !== undefined && digest === superDigest(password);
   }
 
   private reconfig(authed: boolean, args: string[]): string {
