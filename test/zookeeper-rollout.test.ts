@@ -16,7 +16,9 @@ import {
   type RolloutOutputs,
   waitForRollout,
 } from "../sdk/rollout/provider";
+import { scaleDownPlan } from "../sdk/rollout/zookeeper";
 import { resolveZooKeeper, type ZooKeeperEnsembleArgs } from "../sdk/zookeeper/ensemble";
+import type { EnsembleView } from "../sdk/zookeeper/membership";
 import { Sim } from "./sim";
 import { FakeZooKeeper } from "./support/fake-zookeeper";
 
@@ -103,6 +105,68 @@ const livePods = (s: Stack) =>
     .map((p) => p.metadata.name)
     .sort();
 const liveReplicas = (s: Stack) => s.sim.store.get("statefulsets", "default", "zk")?.spec?.replicas;
+
+/** An ensemble of `pods` pods whose voters are `voters`, zk-(leader-1) leading, `down` not serving. */
+function view(pods: number, voters: number[], leader: number, down: number[] = []): EnsembleView {
+  return {
+    setName: "zk",
+    replicas: pods,
+    servers: Array.from({ length: pods }, (_, o) =>
+      down.includes(o)
+        ? { pod: `zk-${o}`, ordinal: o, serving: false }
+        : {
+            pod: `zk-${o}`,
+            ordinal: o,
+            serving: true,
+            mode: o + 1 === leader ? ("leader" as const) : ("follower" as const),
+            zxid: "0x100000005",
+          },
+    ),
+    membership: {
+      version: "100000004",
+      members: voters.map((id) => ({
+        id,
+        host: `zk-${id - 1}.h`,
+        peerPort: 2888,
+        electionPort: 3888,
+        role: "participant" as const,
+      })),
+    },
+  };
+}
+
+describe("scaleDownPlan (the guard's judgement, pure)", () => {
+  it("removes the members above the new count, highest first", () => {
+    expect(scaleDownPlan(view(5, [1, 2, 3, 4, 5], 1), 3)).toEqual({ kind: "remove", ids: [5, 4] });
+    // Already removed by an interrupted earlier run: nothing left to remove; the apply deletes the pods.
+    expect(scaleDownPlan(view(5, [1, 2, 3], 1), 3)).toEqual({ kind: "nothing" });
+    // A dead member above the new count may go while the rest keep a quorum.
+    expect(scaleDownPlan(view(5, [1, 2, 3, 4, 5], 1, [4]), 3)).toEqual({ kind: "remove", ids: [5, 4] });
+  });
+
+  it("refuses, naming the server, when the first step cannot be taken now", () => {
+    expect(scaleDownPlan(view(5, [1, 2, 3, 4, 5], 1, [1]), 3)).toEqual({
+      kind: "refuse",
+      pod: "zk-1",
+      message:
+        "refusing scaling zk from 5 to 3 servers: zk-1 (server.2) is a voting member but not serving; removing the serving zk-4 now would leave no room for another failure. Nothing was changed; the scale continues once zk-1 serves (run the update again).",
+    });
+    const noLeader = scaleDownPlan({ ...view(3, [1, 2, 3], 0), membership: undefined }, 1);
+    expect(noLeader.kind).toBe("refuse");
+    const split = scaleDownPlan(
+      {
+        ...view(3, [1, 2, 3], 1),
+        servers: view(3, [1, 2, 3], 1).servers.map((x) => ({ ...x, mode: "leader" as const })),
+      },
+      1,
+    );
+    expect(split).toEqual({
+      kind: "refuse",
+      message:
+        'refusing scaling zk from 3 to 1 servers: zk-0 and zk-1 and zk-2 all report "leader": the ensemble is split; stop and investigate before changing its membership. Nothing was changed.',
+    });
+  });
+});
 
 describe("ZooKeeper membership follows replicas through the rollout", () => {
   it("1 -> 3 -> 5 -> 3 -> 1: joiners added after they serve, lowest first; members removed highest first, before their pods stop", async () => {
@@ -203,6 +267,20 @@ describe("ZooKeeper membership follows replicas through the rollout", () => {
     s.zk.notServing.clear();
     s.zk.probe = "serving";
     expect((await up(s, 3)).votingMembers).toEqual(["zk-0", "zk-1", "zk-2"]);
+  });
+
+  it("a scale-down refused because the pods cannot be reached by exec says why (RBAC)", async () => {
+    const s = await start();
+    await up(s, 3);
+    s.sim.faults = (req) => (req.subresource === "exec" ? [{ kind: "status", code: 403 }] : []);
+    const { inputs } = build(s, 1);
+    const err = await guardDiff(s.guard!, inputs, () => {}).catch((e) => e);
+    expect(err.message).toMatch(/^refusing scaling zk from 3 to 1 servers: no server is leading/);
+    expect(err.message).toMatch(
+      /\n\(last exec failure: exec in pod default\/zk-\d \(container zookeeper\): not allowed \(HTTP 403: the kubeconfig's user needs "create" on pods\/exec\)\)$/,
+    );
+    s.sim.faults = undefined;
+    expect(s.zk.votingPods()).toEqual(["zk-0", "zk-1", "zk-2"]);
   });
 
   it("an interrupted scale-up leaves membership and pods consistent, and the next up continues", async () => {

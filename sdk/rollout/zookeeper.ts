@@ -107,15 +107,38 @@ async function podList(cluster: Cluster, i: RolloutInputs): Promise<PodList & { 
   return { replicas: set?.spec?.replicas ?? 0, pods, ...(set ? { set } : {}) };
 }
 
-/** An exec into the ZooKeeper container of the set's pods, within the rollout's deadline. */
-export function execFor(cluster: Cluster, i: RolloutInputs, zk: ZooKeeperRollout): Promise<Exec> {
-  return podExec({
+/**
+ * An exec into the ZooKeeper container of the set's pods, within the rollout's deadline. admin.ts
+ * reads a failed four-letter word as "not serving"; the last exec failure is kept (`lastFailure`)
+ * so that an error can say when the pods could not be reached at all (e.g. no RBAC for pods/exec).
+ */
+export async function execFor(
+  cluster: Cluster,
+  i: RolloutInputs,
+  zk: ZooKeeperRollout,
+): Promise<Exec & { lastFailure?: string }> {
+  const inner = await podExec({
     kc: cluster.kc,
     namespace: i.namespace,
     container: zk.container,
     deadline: cluster.opts.deadline,
   });
+  const exec: Exec & { lastFailure?: string } = async (pod, command, stdin) => {
+    try {
+      const r = await inner(pod, command, stdin);
+      exec.lastFailure = undefined;
+      return r;
+    } catch (e) {
+      exec.lastFailure = (e as Error).message;
+      throw e;
+    }
+  };
+  return exec;
 }
+
+/** `message`, plus the last exec failure when there was one. */
+const withExecFailure = (message: string, exec: { lastFailure?: string }) =>
+  exec.lastFailure ? `${message}\n(last exec failure: ${exec.lastFailure})` : message;
 
 /** Observes the ensemble once (read only: `srvr` and `conf`). */
 async function observe(cluster: Cluster, i: RolloutInputs, zk: ZooKeeperRollout, exec: Exec) {
@@ -131,11 +154,12 @@ export async function checkScaleDown(
   cluster: Cluster,
   news: RolloutInputs,
   zk: ZooKeeperRollout,
-  exec?: Exec,
+  exec?: Exec & { lastFailure?: string },
 ): Promise<Exclude<ScaleDownPlan, { kind: "refuse" }>> {
-  const view = await observe(cluster, news, zk, exec ?? (await execFor(cluster, news, zk)));
+  const run = exec ?? (await execFor(cluster, news, zk));
+  const view = await observe(cluster, news, zk, run);
   const plan = scaleDownPlan(view, news.replicas);
-  if (plan.kind === "refuse") throw new RolloutError(plan.message);
+  if (plan.kind === "refuse") throw new RolloutError(withExecFailure(plan.message, run));
   return plan;
 }
 
@@ -185,7 +209,10 @@ export async function removeMembersAbove(
     if (e instanceof RemovalsDone) return;
     if (e instanceof MembershipError)
       throw new RolloutError(
-        `${e.message}\nThe membership and the pods are consistent (servers removed so far stay removed; their pods keep running until the lower replicas are applied). Run the update again to continue.`,
+        withExecFailure(
+          `${e.message}\nThe membership and the pods are consistent (servers removed so far stay removed; their pods keep running until the lower replicas are applied). Run the update again to continue.`,
+          exec,
+        ),
       );
     throw e;
   }
@@ -240,7 +267,10 @@ export async function settleMembership(
     } catch (e) {
       if (e instanceof MembershipError)
         throw new RolloutError(
-          `${e.message}\nWhat was done stays done and is consistent; run the update again to continue.`,
+          withExecFailure(
+            `${e.message}\nWhat was done stays done and is consistent; run the update again to continue.`,
+            exec,
+          ),
         );
       throw e;
     }
