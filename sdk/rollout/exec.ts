@@ -40,6 +40,8 @@ export class PodExecError extends Error {
     /** True when the command cannot have run (refused before the WebSocket upgrade). */
     readonly beforeRun: boolean,
     readonly status?: number,
+    /** The rollout's deadline had passed: no call was made. */
+    readonly pastDeadline = false,
   ) {
     super(message);
     this.name = "PodExecError";
@@ -211,6 +213,8 @@ export async function podExec(o: PodExecOptions): Promise<Exec> {
         throw new PodExecError(
           `exec in pod ${o.namespace}/${pod}: the rollout's deadline has passed`,
           pod,
+          true,
+          undefined,
           true,
         );
       try {

@@ -31,7 +31,7 @@ import {
 import { type EnsembleView, nextMembershipStep } from "../zookeeper/membership";
 import { type Cluster, type Log, RolloutError } from "./client";
 import { podView } from "./decide";
-import { podExec } from "./exec";
+import { PodExecError, podExec } from "./exec";
 import type { RolloutInputs, ZooKeeperRollout } from "./protocol";
 
 export type { ZooKeeperRollout };
@@ -129,7 +129,8 @@ export async function execFor(
       exec.lastFailure = undefined;
       return r;
     } catch (e) {
-      exec.lastFailure = (e as Error).message;
+      // Past the deadline nothing was tried: the error that ends the wait says enough.
+      if (!(e instanceof PodExecError && e.pastDeadline)) exec.lastFailure = (e as Error).message;
       throw e;
     }
   };
