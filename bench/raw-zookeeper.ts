@@ -11,6 +11,12 @@ export function rawZooKeeper(name: string): void {
   const servers = [0, 1, 2]
     .map((i) => `server.${i + 1}=${name}-${i}.${svc}.${ns}.svc.cluster.local:2888:3888`)
     .join("\n");
+  // The super-user digest the servers check `reconfig` against, as the component's Secret holds it.
+  const secret = new k8s.core.v1.Secret(`${name}-super`, {
+    metadata: { name: `${name}-zookeeper-super`, namespace: ns, labels },
+    type: "Opaque",
+    stringData: { superDigest: "super:719c74TPZ3BgO9riQUqfko6jLak=" },
+  });
   const cm = new k8s.core.v1.ConfigMap(`${name}-config`, {
     metadata: { name: `${name}-config`, namespace: ns, labels },
     data: {
@@ -111,7 +117,7 @@ export function rawZooKeeper(name: string): void {
         ],
       },
     },
-    { dependsOn: [headless, cm] },
+    { dependsOn: [headless, cm, secret] },
   );
   new k8s.core.v1.Service(`${name}-client`, {
     metadata: { name: `${name}-client`, namespace: ns, labels },
