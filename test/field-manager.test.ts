@@ -298,7 +298,7 @@ describe("over HTTP", () => {
       body: typeof body === "string" ? body : JSON.stringify(body),
       headers: { "Content-Type": contentType, "User-Agent": "some-client/1.2 (linux)" },
     });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as any };
   }
   const manifest = (annotations: Record<string, string>, replicas = 2) => ({
     apiVersion: V,
