@@ -17,6 +17,7 @@ import {
   requestManagedFields,
   toFieldsV1,
 } from "./sim/field-manager";
+import { replaceFieldManagers } from "./support/k8s-provider-model";
 
 const V = "apps/v1";
 const NOW = new Date("2026-12-03T07:00:00.123Z");
@@ -377,5 +378,50 @@ describe("over HTTP", () => {
     const m = { ...manifest({}), metadata: { name: "s", managedFields: [] } };
     const res = await call("PATCH", `${STS}/s?fieldManager=p`, m, "application/apply-patch+yaml");
     expect(res.status).toBe(400);
+  });
+});
+
+describe("the pulumi-kubernetes model's fixCSAFieldManagers (fluxcd/pkg/ssa PatchReplaceFieldsManagers)", () => {
+  const e = (manager: string, operation: "Apply" | "Update", f: string, subresource?: string) => ({
+    manager,
+    operation,
+    apiVersion: V,
+    fieldsType: "FieldsV1" as const,
+    fieldsV1: { [`f:${f}`]: {} },
+    ...(subresource ? { subresource } : {}),
+  });
+
+  it("moves the create's pulumi-kubernetes Update entry to the SSA manager's Apply entry, merged, last; takes `kubectl*` too, leaves other managers and subresources alone", () => {
+    const out = replaceFieldManagers(
+      [
+        e("pulumi-kubernetes-1", "Apply", "a"),
+        e("pulumi-kubernetes", "Update", "b"),
+        e("pulumi-stateful-rollout", "Update", "c", "scale"),
+        e("kubectl-edit", "Update", "d"),
+        e("kube-controller-manager", "Update", "s"),
+      ],
+      "pulumi-kubernetes-1",
+    );
+    expect(
+      out?.map((x) => [
+        x.manager,
+        x.operation,
+        Object.keys(x.fieldsV1 ?? {})
+          .sort()
+          .join(),
+      ]),
+    ).toEqual([
+      ["pulumi-stateful-rollout", "Update", "f:c"],
+      ["kube-controller-manager", "Update", "f:s"],
+      // Names match by prefix: `kubectl-edit` is taken as `kubectl`.
+      ["pulumi-kubernetes-1", "Apply", "f:a,f:b,f:d"],
+    ]);
+  });
+
+  it("renames the first match when the SSA manager has no entry yet; nothing to move is no patch", () => {
+    expect(replaceFieldManagers([e("pulumi-kubernetes", "Update", "b")], "p")).toEqual([
+      { ...e("pulumi-kubernetes", "Update", "b"), manager: "p", operation: "Apply" },
+    ]);
+    expect(replaceFieldManagers([e("p", "Apply", "a"), e("x", "Update", "b")], "p")).toBeUndefined();
   });
 });
