@@ -817,6 +817,62 @@ describe("the review's finding: removing the rollout never touches the live set"
   });
 });
 
+describe("the rollout through the engine's lifecycle", () => {
+  const rolloutApp =
+    (
+      sim: Sim,
+      o: { name?: string; replicas?: number; whenScaled?: "Retain" | "Delete" } = {},
+      opts?: pulumi.ComponentResourceOptions,
+    ) =>
+    async () => {
+      const { StatefulApp } = await import("../components");
+      return new StatefulApp(
+        o.name ?? "app",
+        {
+          name: "app",
+          image: "x:1",
+          replicas: o.replicas ?? 3,
+          volumes: [{ name: "d", size: "1Gi", mountPath: "/d" }],
+          retention: { whenScaled: o.whenScaled ?? "Retain" },
+          rollout: { timeoutSeconds: 60, kubeconfig: sim.kubeconfig() },
+        },
+        opts,
+      );
+    };
+  const liveSet = (sim: Sim) => sim.store.get("statefulsets", "default", "app");
+
+  it(
+    "a destroy stopped half-way, then `up --refresh`: pulumi-kubernetes' apply is not refused by the rollout's own writes (it released spec.replicas and the retention it set), and the set is back at full size",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, rolloutApp(sim, { whenScaled: "Delete" }));
+      expect(sim.pods()).toHaveLength(3);
+      // The teardown's second scale is refused for good (403 fails at once): it stops after one pod.
+      let scaleWrites = 0;
+      sim.faults = (req) =>
+        req.subresource === "scale" && req.verb === "update" && ++scaleWrites > 1
+          ? [{ kind: "status", code: 403 }]
+          : [];
+      await engine.destroy();
+      expect(engine.errors.map((e) => e.message).join("\n")).toMatch(/forbidden/i);
+      sim.faults = undefined;
+      expect(liveSet(sim)!.spec.replicas).toBe(2);
+      expect(liveSet(sim)!.spec.persistentVolumeClaimRetentionPolicy.whenScaled).toBe("Retain");
+      // Nothing of the rollout's writes is left owned by it on the set.
+      expect(
+        (liveSet(sim)!.metadata.managedFields as { manager: string }[]).map((e) => e.manager),
+      ).not.toContain("pulumi-stateful-rollout");
+
+      await ok(engine, rolloutApp(sim, { whenScaled: "Delete" }), { refresh: true });
+      expect(ops(engine.steps, (s) => s.op === "update" && s.urn.includes(STS))).toEqual(["update app"]);
+      expect(liveSet(sim)!.spec.replicas).toBe(3);
+      expect(liveSet(sim)!.spec.persistentVolumeClaimRetentionPolicy.whenScaled).toBe("Delete");
+      expect(sim.pods()).toHaveLength(3);
+    },
+  );
+});
+
 describe("the pulumi-kubernetes model's diff of a StatefulSet (diff.go's force-new fields)", () => {
   const inputs = {
     apiVersion: "apps/v1",
