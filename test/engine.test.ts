@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { afterEach, describe, expect, it } from "vitest";
 import { ROLLOUT_ANNOTATION as MARKER } from "../sdk/rollout/protocol";
-import { Sim } from "./sim";
+import { Sim, until } from "./sim";
 import { Engine, type ResourceState, type Step } from "./support/engine";
 import { isSecret, UNKNOWN } from "./support/host";
 import { KubernetesProvider } from "./support/k8s-provider-model";
@@ -869,6 +869,212 @@ describe("the rollout through the engine's lifecycle", () => {
       expect(liveSet(sim)!.spec.replicas).toBe(3);
       expect(liveSet(sim)!.spec.persistentVolumeClaimRetentionPolicy.whenScaled).toBe("Delete");
       expect(sim.pods()).toHaveLength(3);
+    },
+  );
+});
+
+describe("the rollout through the engine's lifecycle: renames, retention, --target, inherited options", () => {
+  const program =
+    (
+      sim: Sim,
+      o: {
+        component?: string;
+        k8sName?: string;
+        replicas?: number;
+        whenScaled?: "Retain" | "Delete";
+        namespace?: string;
+      } = {},
+      opts?: pulumi.ComponentResourceOptions,
+    ) =>
+    async () => {
+      const { StatefulApp } = await import("../components");
+      return new StatefulApp(
+        o.component ?? "app",
+        {
+          ...(o.k8sName ? { name: o.k8sName } : {}),
+          ...(o.namespace ? { namespace: o.namespace } : {}),
+          image: "x:1",
+          replicas: o.replicas ?? 3,
+          volumes: [{ name: "d", size: "1Gi", mountPath: "/d" }],
+          retention: { whenScaled: o.whenScaled ?? "Retain" },
+          rollout: { timeoutSeconds: 60, kubeconfig: sim.kubeconfig() },
+        },
+        opts,
+      );
+    };
+  const podNames = (sim: Sim, ns = "default") =>
+    sim
+      .pods(ns)
+      .map((p) => p.metadata.name)
+      .sort();
+  const claimNames = (sim: Sim, ns = "default") =>
+    sim
+      .claims(ns)
+      .map((c) => c.metadata.name)
+      .sort();
+  const gone = (engine: Engine) =>
+    engine.log.filter((l) => / gone \(/.test(l)).map((l) => l.replace(/ after .*/, ""));
+
+  it(
+    "rename without alias, names following the component: the new set comes up, then the old watcher drains the old set N-1..0 (it is deleted in the same update) and keeps its claims",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, program(sim, { component: "app" }));
+      await ok(engine, program(sim, { component: "web" }));
+      expect(ops(engine.steps, (s) => s.op === "delete" && s.urn.includes("StatefulSet"))).toEqual([
+        "delete app",
+      ]);
+      expect(gone(engine)).toEqual(["app-2 gone (2 left)", "app-1 gone (1 left)", "app-0 gone (0 left)"]);
+      expect(podNames(sim)).toEqual(["web-0", "web-1", "web-2"]);
+      expect(claimNames(sim)).toEqual(["d-app-0", "d-app-1", "d-app-2", "d-web-0", "d-web-1", "d-web-2"]);
+      expect(
+        sim
+          .claims()
+          .filter((c) => c.metadata.name.includes("app"))
+          .every((c) => c.metadata.annotations?.["stateful.pulumi.com/released-from"] === "default/app"),
+      ).toBe(true);
+    },
+  );
+
+  it(
+    "rename without alias, the set keeping its identity (an alias on the set alone): the old watcher's delete leaves the set alone, since the marker now names the new watcher",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, program(sim, { component: "app" }));
+      // The Kubernetes objects keep their identity (each aliased to its old URN); guard and watcher are new
+      // resources, the old ones deleted at the end of the update.
+      const aliasObjects: pulumi.ResourceTransformation = (a) =>
+        a.type.startsWith("kubernetes:")
+          ? {
+              props: a.props,
+              opts: { ...a.opts, aliases: [engine.urnOf(a.name.replace(/^web/, "app"), a.type)] },
+            }
+          : undefined;
+      await ok(
+        engine,
+        program(sim, { component: "web", k8sName: "app" }, { transformations: [aliasObjects] }),
+      );
+      expect(ops(engine.steps, (s) => s.op === "delete").sort()).toEqual([
+        "delete app",
+        "delete app-guard",
+        "delete app-rollout",
+      ]);
+      // "delete app" is the old component (no provider call); the set, now "web" in state, was not deleted.
+      expect(stateOf(engine, "web", STS)?.id).toBe("default/app");
+      const set = sim.store.get("statefulsets", "default", "app")!;
+      expect(set.metadata.annotations?.[MARKER]).toBe("web-rollout");
+      expect(set.spec.replicas).toBe(3);
+      expect(podNames(sim)).toEqual(["app-0", "app-1", "app-2"]);
+      expect(engine.log.join("\n")).toMatch(
+        /no longer managed by this rollout \(annotation stateful\.pulumi\.com\/rollout is "web-rollout", not "app-rollout"\)/,
+      );
+    },
+  );
+
+  it(
+    "destroy with whenScaled Delete and whenDeleted Retain: every claim survives, marked released",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, program(sim, { whenScaled: "Delete" }));
+      await engine.destroy();
+      expect(engine.errors).toEqual([]);
+      expect(gone(engine)).toEqual(["app-2 gone (2 left)", "app-1 gone (1 left)", "app-0 gone (0 left)"]);
+      expect(sim.store.list("statefulsets")).toEqual([]);
+      expect(claimNames(sim)).toEqual(["d-app-0", "d-app-1", "d-app-2"]);
+      expect(
+        sim
+          .claims()
+          .every((c) => c.metadata.annotations?.["stateful.pulumi.com/released-from"] === "default/app"),
+      ).toBe(true);
+    },
+  );
+
+  it(
+    "an unhealthy scale-down is refused whatever the run: --target on the set applies the last approved count; --refresh then a full update is refused by the guard against the live cluster",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, program(sim, { replicas: 3 }));
+      sim.kubelet.setReady("default", "app-0", false);
+      const set = engine.urnOf("app", STS);
+
+      await ok(engine, program(sim, { replicas: 1 }), { target: [set] });
+      expect(sim.store.get("statefulsets", "default", "app")!.spec.replicas).toBe(3);
+
+      await ok(engine, program(sim, { replicas: 1 }), { target: [set], refresh: true });
+      expect(sim.store.get("statefulsets", "default", "app")!.spec.replicas).toBe(3);
+
+      await engine.up(program(sim, { replicas: 1 }), { refresh: true });
+      expect(engine.errors.map((e) => e.message).join("\n")).toMatch(
+        /^refusing to scale StatefulSet "app" from 3 to 1: every pod must be Ready before a scale-down, and this one is not:\n {2}- app-0: /,
+      );
+      expect(sim.store.get("statefulsets", "default", "app")!.spec.replicas).toBe(3);
+      expect(podNames(sim)).toEqual(["app-0", "app-1", "app-2"]);
+    },
+  );
+
+  it(
+    "retainOnDelete on the component: destroy leaves set, pods and claims as they are (the watcher inherits it: no teardown)",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, program(sim, {}, { retainOnDelete: true }));
+      await engine.destroy();
+      expect(engine.errors).toEqual([]);
+      expect(ops(engine.steps, (s) => short(s.urn) === "app-rollout")).toEqual([
+        "delete app-rollout (retainOnDelete)",
+      ]);
+      expect(sim.store.get("statefulsets", "default", "app")!.spec.replicas).toBe(3);
+      expect(podNames(sim)).toEqual(["app-0", "app-1", "app-2"]);
+      expect(gone(engine)).toEqual([]);
+    },
+  );
+
+  it(
+    "protect on the component: destroy fails on the protected children and scales nothing",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, program(sim, {}, { protect: true }));
+      await engine.destroy();
+      expect(engine.errors.length).toBeGreaterThan(0);
+      expect(sim.store.get("statefulsets", "default", "app")!.spec.replicas).toBe(3);
+      expect(podNames(sim)).toEqual(["app-0", "app-1", "app-2"]);
+      expect(gone(engine)).toEqual([]);
+    },
+  );
+
+  it(
+    "deletedWith a namespace deleted in the same destroy: no teardown runs, and the namespace takes pods and claims with it (a documented limit)",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, async () => {
+        const ns = new k8s.core.v1.Namespace("ns", { metadata: { name: "team" } });
+        return (await program(sim, { namespace: "team" }, { deletedWith: ns, dependsOn: [ns] }))();
+      });
+      expect(podNames(sim, "team")).toEqual(["app-0", "app-1", "app-2"]);
+      await engine.destroy();
+      expect(engine.errors).toEqual([]);
+      expect(
+        ops(engine.steps, (s) => ["app", "app-guard", "app-rollout"].includes(short(s.urn))).sort(),
+      ).toEqual([
+        // The component and the StatefulSet.
+        "delete app (deletedWith)",
+        "delete app (deletedWith)",
+        "delete app-guard (deletedWith)",
+        "delete app-rollout (deletedWith)",
+      ]);
+      expect(gone(engine)).toEqual([]);
+      await until(
+        "the namespace is gone",
+        () => sim.store.get("namespaces", "", "team") === undefined,
+        60_000,
+      );
+      expect(claimNames(sim, "team")).toEqual([]);
     },
   );
 });

@@ -452,7 +452,9 @@ export class KubernetesProvider implements ProviderPlugin {
     const rt = RESOURCES.find((r) => r.kind === kind && r.group === group && r.version === version);
     if (!rt) throw new Error(`no matches for kind "${kind}" in version "${apiVersion}"`);
     const base = group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
-    return `${base}/namespaces/${ns}/${rt.plural}${name ? `/${name}` : ""}`;
+    // Cluster-scoped kinds (a Namespace) have no namespace segment.
+    const scope = rt.namespaced ? `/namespaces/${ns}` : "";
+    return `${base}${scope}/${rt.plural}${name ? `/${name}` : ""}`;
   }
 
   private async request(
