@@ -974,6 +974,21 @@ describe("the rollout through the engine's lifecycle: renames, retention, --targ
   );
 
   it(
+    "rename without alias, the Kubernetes names unchanged: the update fails before any delete, and the set and its pods are as they were",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, program(sim, { component: "app" }));
+      await engine.up(program(sim, { component: "web", k8sName: "app" }));
+      expect(engine.errors.map((e) => e.message).join("\n")).toMatch(/already exists/);
+      expect(ops(engine.steps, (s) => s.op === "delete")).toEqual([]);
+      const set = sim.store.get("statefulsets", "default", "app")!;
+      expect([set.spec.replicas, set.metadata.annotations?.[MARKER]]).toEqual([3, "app-rollout"]);
+      expect(podNames(sim)).toEqual(["app-0", "app-1", "app-2"]);
+    },
+  );
+
+  it(
     "destroy with whenScaled Delete and whenDeleted Retain: every claim survives, marked released",
     { timeout: 240_000 },
     async () => {
