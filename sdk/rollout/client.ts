@@ -366,9 +366,10 @@ export class Cluster {
    * manager than an Update entry of the same name, and an apply that drops a field it alone owned
    * removes the field). So, as pulumi-kubernetes' own fixCSAFieldManagers does, a JSON patch
    * replaces `metadata.managedFields` with the other entries; the API server takes managedFields
-   * from a write that sets them, unless the list would be empty (then the live ones stay, and so
-   * does this entry: nothing else owns a field then, so nothing can conflict with it)
-   * (k8s.io/apimachinery/pkg/util/managedfields/internal/fieldmanager.go, decodeLiveOrNew). The
+   * from a write that sets them. An empty list would be ignored (the live ones stay), so when ours
+   * are the only entries the list is reset with one empty entry, which clears it
+   * (k8s.io/apimachinery/pkg/util/managedfields/internal/fieldmanager.go, decodeLiveOrNew and
+   * isResetManagedFields); pulumi-kubernetes then forces its next apply (await.go, patchForce). The
    * fields keep their values and are owned by nobody until the next apply claims them. The set's
    * resourceVersion is the precondition; a conflict is re-read and retried.
    */
@@ -379,7 +380,7 @@ export class Cluster {
         const set = await this.getStatefulSet(namespace, name);
         const entries = set?.metadata?.managedFields ?? [];
         const others = entries.filter((e) => e.manager !== FIELD_MANAGER);
-        if (!set || others.length === entries.length || others.length === 0) return;
+        if (!set || others.length === entries.length) return;
         await this.apps.patchNamespacedStatefulSet(
           {
             namespace,
@@ -387,7 +388,7 @@ export class Cluster {
             fieldManager: FIELD_MANAGER,
             body: [
               { op: "replace", path: "/metadata/resourceVersion", value: set.metadata?.resourceVersion },
-              { op: "replace", path: "/metadata/managedFields", value: others },
+              { op: "replace", path: "/metadata/managedFields", value: others.length > 0 ? others : [{}] },
             ],
           },
           this.k8s.setHeaderOptions("Content-Type", this.k8s.PatchStrategy.JsonPatch),
