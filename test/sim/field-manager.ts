@@ -212,7 +212,8 @@ function printManager(id: string): string {
 
 /**
  * internal/conflict.go getConflictMessage: one conflict on one line; several grouped by manager (managers in
- * sorted order), one `- <path>` line each. (Upstream also prints an Update manager's time: left out here.)
+ * sorted order), one `- <path>` line each. printManager would add an Update manager's time, but the identifier
+ * it prints from carries none (BuildManagerIdentifier clears it), so no time appears.
  */
 export function conflictMessage(conflicts: Conflict[]): string {
   if (conflicts.length === 1)
