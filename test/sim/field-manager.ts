@@ -19,6 +19,9 @@
  * - Not modelled: the cap of 10 Update entries (capmanagers.go), `kubectl.kubernetes.io/last-applied-configuration`
  *   (lastappliedmanager.go), and entries of the status subresource (the server keeps managedFields as they
  *   were on a status write).
+ * - Only HTTP writes are recorded (test/sim/server.ts). In-process writers — the simulated controllers, garbage
+ *   collector and kubelet, and `Sim.apply()` — keep managedFields as they were, where a real cluster records
+ *   `kube-controller-manager`, `kubelet` or `kubectl-client-side-apply` entries.
  */
 
 export type Operation = "Apply" | "Update";
