@@ -807,6 +807,22 @@ describe("the review's finding: removing the rollout never touches the live set"
     },
   );
 
+  it(
+    "a limit: `rollout: false` with `up --target` on the watcher alone deletes it while the set, not targeted, still carries the marker, so the teardown runs",
+    { timeout: 240_000 },
+    async () => {
+      const { sim, engine } = await fresh();
+      await ok(engine, app(sim, true));
+      const watcher = engine.urnOf("app-rollout");
+      await ok(engine, app(sim, false), { target: [watcher] });
+      expect(ops(engine.steps, (s) => s.op === "delete")).toEqual(["delete app-rollout"]);
+      expect(sim.store.get("statefulsets", "default", "app")!.metadata.annotations?.[MARKER]).toBe(
+        "app-rollout",
+      );
+      expect(sim.store.get("statefulsets", "default", "app")!.spec.replicas).toBe(0);
+    },
+  );
+
   it("switching the rollout off keeps the pods", { timeout: 240_000 }, async () => {
     const { sim, engine } = await fresh();
     await ok(engine, app(sim, true));
