@@ -221,6 +221,8 @@ describe("destroy", () => {
       "default/web",
     ]);
     expect(lines.at(-1)).toMatch(/^web: kept 3 claims: data-web-0, data-web-1, data-web-2/);
+    // The scale writes left no field owned by the rollout (this set had no other manager: reset).
+    expect(sim.store.get("statefulsets", "default", "web")!.metadata.managedFields).toBeUndefined();
   });
 
   it("deletes claims only for whenDeleted Delete, and only after every pod is gone", async () => {

@@ -725,7 +725,9 @@ describe("fidelity items found missing in review", () => {
       ).body,
     ).toEqual(rejected);
     expect(
-      (await p("spec:\n  serviceName: other\n", "application/apply-patch+yaml", "?fieldManager=t")).body,
+      // Forced: without force the change is first a conflict with the creator's field ownership.
+      (await p("spec:\n  serviceName: other\n", "application/apply-patch+yaml", "?fieldManager=t&force=true"))
+        .body,
     ).toEqual(rejected);
     expect([setOf("web")!.metadata.generation, setOf("web")!.spec.serviceName]).toEqual([1, "web-h"]);
 

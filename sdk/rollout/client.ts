@@ -15,6 +15,16 @@ import type * as K8s from "@kubernetes/client-node";
 
 export type Log = (line: string) => void;
 
+/**
+ * The field manager of every write the rollout makes (server-side apply field ownership, recorded
+ * in `metadata.managedFields`). Distinct from pulumi-kubernetes' managers, and from the client-side
+ * names its fixCSAFieldManagers takes over by prefix (`kubectl`, `before-first-apply`,
+ * `pulumi-kubernetes`, `pulumi-resource-kubernetes`), so that the rollout never owns a field
+ * pulumi-kubernetes applies; on the StatefulSet it gives up what it owned right after each write
+ * (`releaseSetFields`).
+ */
+export const FIELD_MANAGER = "pulumi-stateful-rollout";
+
 /** An error the user should read as is: it says what happened and what to do. */
 export class RolloutError extends Error {
   constructor(message: string) {
@@ -323,7 +333,10 @@ export class Cluster {
     );
   }
 
-  /** Sets `spec.replicas` through the scale subresource, with the set's resourceVersion as precondition. */
+  /**
+   * Sets `spec.replicas` through the scale subresource, with the set's resourceVersion as
+   * precondition, then gives up the ownership of `spec.replicas` the write recorded.
+   */
   async scale(namespace: string, name: string, replicas: number): Promise<void> {
     await this.retryConflicts(`scaling StatefulSet ${namespace}/${name} to ${replicas}`, async () => {
       const scale = await this.apps.readNamespacedStatefulSetScale({ namespace, name });
@@ -331,6 +344,7 @@ export class Cluster {
       await this.apps.replaceNamespacedStatefulSetScale({
         namespace,
         name,
+        fieldManager: FIELD_MANAGER,
         body: {
           apiVersion: "autoscaling/v1",
           kind: "Scale",
@@ -339,6 +353,48 @@ export class Cluster {
         },
       });
     });
+    await this.releaseSetFields(namespace, name);
+  }
+
+  /**
+   * Removes this client's entries from a set's `metadata.managedFields`, so that no field stays
+   * owned by the rollout. A write through the scale subresource (or a merge patch) is an Update
+   * operation that takes the fields it changes from their owners, pulumi-kubernetes' apply manager
+   * among them; left in place, the entry makes that manager's next apply of a different value a
+   * 409 conflict (it applies without force), e.g. `pulumi up --refresh` after a destroy that
+   * stopped half-way. An apply with this manager cannot release it (an Apply entry is another
+   * manager than an Update entry of the same name, and an apply that drops a field it alone owned
+   * removes the field). So, as pulumi-kubernetes' own fixCSAFieldManagers does, a JSON patch
+   * replaces `metadata.managedFields` with the other entries; the API server takes managedFields
+   * from a write that sets them. An empty list would be ignored (the live ones stay), so when ours
+   * are the only entries the list is reset with one empty entry, which clears it
+   * (k8s.io/apimachinery/pkg/util/managedfields/internal/fieldmanager.go, decodeLiveOrNew and
+   * isResetManagedFields); pulumi-kubernetes then forces its next apply (await.go, patchForce). The
+   * fields keep their values and are owned by nobody until the next apply claims them. The set's
+   * resourceVersion is the precondition; a conflict is re-read and retried.
+   */
+  async releaseSetFields(namespace: string, name: string): Promise<void> {
+    await this.retryConflicts(
+      `releasing the rollout's fields of StatefulSet ${namespace}/${name}`,
+      async () => {
+        const set = await this.getStatefulSet(namespace, name);
+        const entries = set?.metadata?.managedFields ?? [];
+        const others = entries.filter((e) => e.manager !== FIELD_MANAGER);
+        if (!set || others.length === entries.length) return;
+        await this.apps.patchNamespacedStatefulSet(
+          {
+            namespace,
+            name,
+            fieldManager: FIELD_MANAGER,
+            body: [
+              { op: "replace", path: "/metadata/resourceVersion", value: set.metadata?.resourceVersion },
+              { op: "replace", path: "/metadata/managedFields", value: others.length > 0 ? others : [{}] },
+            ],
+          },
+          this.k8s.setHeaderOptions("Content-Type", this.k8s.PatchStrategy.JsonPatch),
+        );
+      },
+    );
   }
 
   /** Call options that send a JSON merge patch (the generated patch methods default to JSON Patch). */
@@ -356,12 +412,19 @@ export class Cluster {
     name: string,
     policy: { whenDeleted: string; whenScaled: string },
   ): Promise<K8s.V1StatefulSet> {
-    return this.retry(`changing the claim retention of StatefulSet ${namespace}/${name}`, () =>
+    const written = await this.retry(`changing the claim retention of StatefulSet ${namespace}/${name}`, () =>
       this.apps.patchNamespacedStatefulSet(
-        { namespace, name, body: { spec: { persistentVolumeClaimRetentionPolicy: { ...policy } } } },
+        {
+          namespace,
+          name,
+          fieldManager: FIELD_MANAGER,
+          body: { spec: { persistentVolumeClaimRetentionPolicy: { ...policy } } },
+        },
         this.mergePatch(),
       ),
     );
+    await this.releaseSetFields(namespace, name);
+    return written;
   }
 
   listPods(namespace: string, labelSelector: string): Promise<K8s.V1PodList> {
@@ -411,6 +474,7 @@ export class Cluster {
         {
           namespace,
           name,
+          fieldManager: FIELD_MANAGER,
           body: { metadata: { ...metadata, resourceVersion: claim.metadata?.resourceVersion } },
         },
         this.mergePatch(),

@@ -28,7 +28,9 @@
  * - Defaulting covers the StatefulSet spec (not its pod template), claims, Secrets and HPAs (not `behavior`).
  *   Create-time validation is not modelled; update validation is (metadata.uid, the StatefulSet spec rule), but
  *   not for pods (a real server forbids most pod spec changes).
- * - Server-side apply merges without field ownership; strategic merge patch knows a few merge keys and no directives.
+ * - Server-side apply tracks field ownership (`metadata.managedFields`: prune, conflicts, force; ./field-manager.ts)
+ *   with leaf-only field sets and atomic lists; status writes record no entry. Strategic merge patch knows a few
+ *   merge keys and no directives.
  * - No ControllerRevision objects (revisions live in the controller, named `<set>-<hash>`); no PV controller (a claim
  *   the StatefulSet controller creates is Bound at once; one a client creates stays Pending); no volume provisioning.
  * - The kubelet runs one node, `sim-node`; on timers, terminating pods take `graceMs`, not their grace period.

@@ -13,6 +13,13 @@ import type { Duplex } from "node:stream";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest, forbidden, type StatusDetails } from "./errors";
 import { type ExecHandler, ExecServer } from "./exec";
+import {
+  ApplyConflict,
+  type ManagedFieldsEntry,
+  recordApply,
+  recordUpdate,
+  requestManagedFields,
+} from "./field-manager";
 import { jsonPatch, mergePatch, parseSelector, selectorString, strategicMergePatch } from "./patch";
 import { isReady } from "./pod-util";
 import { type Obj, RESOURCES, type ResourceType, RT, type Store } from "./store";
@@ -371,14 +378,21 @@ export class ApiServer {
           throw badRequest(
             "the namespace of the provided object does not match the namespace sent on the request",
           );
-        return this.sendJson(res, 201, this.store.create(rt, scopeNs, obj));
+        const entries = recordUpdate({
+          live: undefined,
+          next: obj,
+          entries: requestManagedFields(undefined, obj),
+          manager: fieldManager(req, q),
+          apiVersion: rt.apiVersion,
+        });
+        return this.sendJson(res, 201, this.store.create(rt, scopeNs, withManagedFields(obj, entries)));
       }
       throw new ApiError(405, "MethodNotAllowed", `${method} is not supported on a collection`);
     }
     if (scopeNs === undefined)
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
     if (sub === "scale" && rt.plural === "statefulsets")
-      return this.scale(req, res, rt, scopeNs, name, method, body);
+      return this.scale(req, res, rt, scopeNs, name, method, body, q);
     if (sub === "eviction" && rt.plural === "pods" && method === "POST")
       return this.evict(res, scopeNs, name);
     if (sub === "exec" && rt.plural === "pods")
@@ -394,8 +408,21 @@ export class ApiServer {
       case "GET":
         return this.sendJson(res, 200, this.store.mustGet(rt, scopeNs, name));
       case "PUT": {
-        const obj = JSON.parse(body) as Obj;
+        let obj = JSON.parse(body) as Obj;
         checkName(rt, obj, name, ns);
+        if (sub !== "status") {
+          const current = this.store.mustGet(rt, scopeNs, name);
+          obj = withManagedFields(
+            obj,
+            recordUpdate({
+              live: current,
+              next: obj,
+              entries: requestManagedFields(current, obj),
+              manager: fieldManager(req, q),
+              apiVersion: rt.apiVersion,
+            }),
+          );
+        }
         return this.sendJson(
           res,
           200,
@@ -458,20 +485,52 @@ export class ApiServer {
     let next: Obj;
     try {
       if (type === "application/apply-patch+yaml") {
-        // Server-side apply, simplified: the applied configuration is merged into the object and the field manager
-        // recorded; field ownership and conflicts are not tracked.
-        if (!q.get("fieldManager")) throw badRequest("fieldManager is required for apply requests");
+        // Server-side apply with field ownership (./field-manager.ts): the configuration is merged, fields the
+        // manager applied before and no longer applies are removed unless another manager owns them, and a
+        // change to a field another manager owns is a 409 Conflict unless `force=true`.
+        const manager = q.get("fieldManager");
+        if (!manager) throw badRequest("fieldManager is required for apply requests");
         const applied = parseYaml(body) as Obj;
+        // internal/fieldmanager.go, Apply: an applied configuration may not carry managedFields.
+        if (applied?.metadata?.managedFields != null) throw badRequest("metadata.managedFields must be nil");
+        const config = { ...applied, metadata: { ...applied.metadata, name } };
+        let result: { object: Obj; entries: ManagedFieldsEntry[] };
+        try {
+          result = recordApply({
+            live: current,
+            config,
+            entries: (current?.metadata.managedFields ?? []) as ManagedFieldsEntry[],
+            manager,
+            apiVersion: rt.apiVersion,
+            force: q.get("force") === "true",
+          });
+        } catch (e) {
+          // errors.NewApplyConflict: 409, reason Conflict, one cause per conflicting field.
+          if (e instanceof ApplyConflict)
+            throw new ApiError(409, "Conflict", e.message, { causes: e.causes });
+          throw e;
+        }
         if (!current) {
-          const created = this.store.create(rt, ns, { ...applied, metadata: { ...applied.metadata, name } });
+          const created = this.store.create(rt, ns, withManagedFields(result.object, result.entries));
           this.sendJson(res, 201, created);
           return;
         }
-        next = mergePatch(current, applied);
+        next = withManagedFields(result.object, result.entries);
       } else {
         if (!current) this.store.mustGet(rt, ns, name);
         const patch = JSON.parse(body);
         next = applyPatch(type, current, patch);
+        if (sub !== "status")
+          next = withManagedFields(
+            next,
+            recordUpdate({
+              live: current,
+              next,
+              entries: requestManagedFields(current, next),
+              manager: fieldManager(req, q),
+              apiVersion: rt.apiVersion,
+            }),
+          );
       }
     } catch (e) {
       if (e instanceof ApiError) throw e;
@@ -539,6 +598,7 @@ export class ApiServer {
     name: string,
     method: string,
     body: string,
+    q: URLSearchParams,
   ): void {
     const set = this.store.mustGet(rt, ns, name);
     const toScale = (s: Obj) => ({
@@ -575,12 +635,26 @@ export class ApiServer {
         `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${replicas}: must be greater than or equal to 0`,
         { name, group: "autoscaling", kind: "Scale" },
       );
-    // The scale's resourceVersion is the set's and acts as a precondition.
-    const updated = this.store.update(rt, ns, {
-      ...set,
-      metadata: { ...set.metadata, resourceVersion: scale.metadata?.resourceVersion ?? "" },
-      spec: { ...set.spec, replicas },
+    // The scale's resourceVersion is the set's and acts as a precondition. The writer's entry records
+    // spec.replicas with subresource "scale"; a manager that owned it before loses it when the value changes
+    // (managedfields/scalehandler.go, ToSubresource / ToParent, around an Update of the Scale).
+    const next = { ...set, spec: { ...set.spec, replicas } };
+    const entries = recordUpdate({
+      live: set,
+      next,
+      entries: requestManagedFields(set, next, "scale"),
+      manager: fieldManager(req, q),
+      apiVersion: rt.apiVersion,
+      subresource: "scale",
     });
+    const updated = this.store.update(
+      rt,
+      ns,
+      withManagedFields(
+        { ...next, metadata: { ...set.metadata, resourceVersion: scale.metadata?.resourceVersion ?? "" } },
+        entries,
+      ),
+    );
     this.sendJson(res, 200, toScale(updated));
   }
 
@@ -719,6 +793,21 @@ function fieldMatcher(selector: string | null): (o: Obj) => boolean {
     return op === "!=" ? (o: Obj) => get(o) !== v : (o: Obj) => get(o) === v;
   });
   return (o) => reqs.every((r) => r(o));
+}
+
+/**
+ * The manager a write is recorded under: the `fieldManager` parameter, else the user agent up to its first `/`
+ * (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go, managerOrUserAgent / prefixFromUserAgent; the
+ * simulator does not drop unprintable characters or cut at 128 characters).
+ */
+function fieldManager(req: http.IncomingMessage, q: URLSearchParams): string {
+  return q.get("fieldManager") || (req.headers["user-agent"] ?? "").split("/")[0]!;
+}
+
+/** `obj` with these managedFields (none: the field is left out, as Go's omitempty does). */
+function withManagedFields(obj: Obj, entries: ManagedFieldsEntry[]): Obj {
+  const { managedFields: _, ...metadata } = obj.metadata ?? ({} as Obj["metadata"]);
+  return { ...obj, metadata: entries.length > 0 ? { ...metadata, managedFields: entries } : metadata } as Obj;
 }
 
 function applyPatch(type: string, current: any, patch: any): any {

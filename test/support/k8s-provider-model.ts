@@ -33,7 +33,67 @@ export const ANNOTATIONS = {
   deletionPropagation: "pulumi.com/deletionPropagationPolicy",
   autonamed: "pulumi.com/autonamed",
   patchFieldManager: "pulumi.com/patchFieldManager",
+  patchForce: "pulumi.com/patchForce",
 } as const;
+
+// ---------------------------------------------------------------------------------------------
+// Field managers: provider/pkg/await/await.go (fixCSAFieldManagers, patchForce)
+// ---------------------------------------------------------------------------------------------
+
+type ManagedFieldsEntry = { manager: string; operation: string; subresource?: string; fieldsV1?: Obj } & Obj;
+
+/**
+ * The entries fixCSAFieldManagers hands to the provider's SSA field manager: kubectl's Apply and Update,
+ * `before-first-apply`, and the client-side names of pulumi-kubernetes itself (`pulumi-kubernetes`, which a
+ * Create in SSA mode uses, `pulumi-kubernetes.exe`, `pulumi-resource-kubernetes`) with operation Update. Matched
+ * by name prefix, operation, and no subresource (fluxcd/pkg/ssa, PatchReplaceFieldsManagers / matchFieldManager,
+ * the version pulumi-kubernetes' go.mod pins).
+ */
+export const CSA_MANAGERS: ReadonlyArray<{ name: string; operation: "Apply" | "Update" }> = [
+  { name: "kubectl", operation: "Apply" },
+  { name: "kubectl", operation: "Update" },
+  { name: "before-first-apply", operation: "Update" },
+  { name: "pulumi-kubernetes", operation: "Update" },
+  { name: "pulumi-kubernetes.exe", operation: "Update" },
+  { name: "pulumi-resource-kubernetes", operation: "Update" },
+];
+
+/** The union of two fieldsV1 tries. */
+function unionFields(a: Obj | undefined, b: Obj | undefined): Obj | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const out: Obj = clone(a);
+  for (const [k, v] of Object.entries(b)) out[k] = unionFields(out[k], v as Obj);
+  return out;
+}
+
+/**
+ * fluxcd/pkg/ssa PatchReplaceFieldsManagers: every matching entry becomes (or is merged into) the Apply entry of
+ * `name`, which goes last; undefined when nothing matched (no patch to send).
+ */
+export function replaceFieldManagers(
+  entries: readonly ManagedFieldsEntry[],
+  name: string,
+): ManagedFieldsEntry[] | undefined {
+  let prev = entries.find((e) => e.manager === name && e.operation === "Apply");
+  const out: ManagedFieldsEntry[] = [];
+  let edited = false;
+  for (const e of entries) {
+    if (e === prev) continue;
+    const matched = CSA_MANAGERS.some(
+      (m) => e.manager.startsWith(m.name) && e.operation === m.operation && !e.subresource,
+    );
+    if (!matched) {
+      out.push(e);
+      continue;
+    }
+    edited = true;
+    prev = prev
+      ? { ...prev, fieldsV1: unionFields(prev.fieldsV1, e.fieldsV1) }
+      : { ...e, manager: name, operation: "Apply" };
+  }
+  return edited && prev ? [...out, prev] : undefined;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Force-new fields: pulumi-kubernetes provider/pkg/provider/diff.go (forceNew, forceNewProperties)
@@ -392,7 +452,9 @@ export class KubernetesProvider implements ProviderPlugin {
     const rt = RESOURCES.find((r) => r.kind === kind && r.group === group && r.version === version);
     if (!rt) throw new Error(`no matches for kind "${kind}" in version "${apiVersion}"`);
     const base = group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
-    return `${base}/namespaces/${ns}/${rt.plural}${name ? `/${name}` : ""}`;
+    // Cluster-scoped kinds (a Namespace) have no namespace segment.
+    const scope = rt.namespaced ? `/namespaces/${ns}` : "";
+    return `${base}${scope}/${rt.plural}${name ? `/${name}` : ""}`;
   }
 
   private async request(
@@ -571,10 +633,15 @@ export class KubernetesProvider implements ProviderPlugin {
   }
 
   /**
-   * Update (provider.go, Update; await.go, Update / ssaUpdate): a server-side apply of the new
-   * inputs with the field manager recorded at create (forced when the live object records no
-   * managed fields, await.go patchForce), then the readiness await. A failure after the object was
-   * read back is a partial failure carrying the live object.
+   * Update (provider.go, Update; await.go, Update / ssaUpdate): read the live object;
+   * fixCSAFieldManagers moves the entries of client-side managers — the Create's
+   * `pulumi-kubernetes` Update entry among them — to this resource's SSA manager by a JSON patch of
+   * `metadata.managedFields` (nothing to move: no patch); then a server-side apply of the new inputs
+   * with that manager, forced only with the `pulumi.com/patchForce` annotation or when the live
+   * object records no managed fields (patchForce; the provider's `enablePatchForce` setting is not
+   * modelled). A conflict with another manager is the API server's
+   * 409. Then the readiness await. A failure after the object was read back is a partial failure
+   * carrying the live object.
    */
   async update(
     r: ResourceRef & {
@@ -605,12 +672,28 @@ export class KubernetesProvider implements ProviderPlugin {
     let applied: Obj | undefined;
     let failure: string | undefined;
     try {
-      const current = await this.get(target);
+      let current = await this.get(target);
       if (!current) throw new ApiError({ code: 404, message: `"${fqName(target)}" not found` });
-      const force = !(current.metadata?.managedFields?.length > 0);
+      const path = this.path(
+        newInputs.apiVersion,
+        newInputs.kind,
+        target.metadata.namespace,
+        target.metadata.name,
+      );
+      const managed = (current.metadata?.managedFields ?? []) as ManagedFieldsEntry[];
+      const fixed = managed.length > 0 ? replaceFieldManagers(managed, fieldManager) : undefined;
+      if (fixed)
+        current = await this.request(
+          "PATCH",
+          path,
+          [{ op: "replace", path: "/metadata/managedFields", value: fixed }],
+          "application/json-patch+json",
+        );
+      const force =
+        isTrue(newInputs, ANNOTATIONS.patchForce) || !(current.metadata?.managedFields?.length > 0);
       applied = await this.request(
         "PATCH",
-        `${this.path(newInputs.apiVersion, newInputs.kind, target.metadata.namespace, target.metadata.name)}?fieldManager=${encodeURIComponent(fieldManager)}&force=${force}`,
+        `${path}?fieldManager=${encodeURIComponent(fieldManager)}&force=${force}`,
         newInputs,
         "application/apply-patch+yaml",
       );
