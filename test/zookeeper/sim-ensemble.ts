@@ -36,7 +36,7 @@ import { superUserSecretManifest } from "../../sdk/zookeeper/credentials";
 import { resolveZooKeeper, type ZooKeeperEnsembleArgs } from "../../sdk/zookeeper/ensemble";
 import { MAX_SERVERS } from "../../sdk/zookeeper/membership";
 import { Sim } from "../sim";
-import { LocalCluster, LocalPod, podTemplate, waitFor } from "./harness";
+import { fourLetterWord, LocalCluster, LocalPod, podTemplate, waitFor } from "./harness";
 import { LeaderWatch } from "./leaders";
 import { type Comparison, compare, maxGap, readAll, Writers } from "./load";
 import type { PathResult } from "./scale";
@@ -62,6 +62,8 @@ export interface ProviderPathsResult extends Omit<Comparison, "max_write_gap_ms"
   leader_restarted_last: boolean;
   /** The provider's outputs after the last `up`. */
   voting_members: string[];
+  /** After the roll, every server's `conf` shows the changed setting (maxClientCnxns=100). */
+  rolled_config: boolean;
   /** `reconfig -add` lines that got the overlay's client address. */
   add_lines_rewritten: number;
   examples: string[];
@@ -80,6 +82,13 @@ function ensembleArgs(replicas: number, changed: boolean): ZooKeeperEnsembleArgs
     ...(changed ? { maxClientCnxns: 100, jvmFlags: ["-Djute.maxbuffer=4194304"] } : {}),
     rollout: { timeoutSeconds: 240 },
   };
+}
+
+/** The objects an `up` with `replicas` applies, and the rollout inputs, as the component builds them. */
+export function providerObjects(replicas: number, changed: boolean) {
+  const spec = resolveZooKeeper(SET, ensembleArgs(replicas, changed));
+  const m = statefulAppManifests(spec.app);
+  return { spec, m };
 }
 
 /** A Secret's key as a pod's env sees it (data is base64; stringData as written). */
@@ -172,8 +181,7 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
   let watcher: RolloutOutputs | undefined;
   /** What `pulumi up` does: guard, apply (only if the guard let it through), watcher. */
   const up = async (replicas: number, changed = false): Promise<RolloutOutputs> => {
-    const spec = resolveZooKeeper(SET, ensembleArgs(replicas, changed));
-    const m = statefulAppManifests(spec.app);
+    const { spec, m } = providerObjects(replicas, changed);
     const inputs: RolloutInputs = {
       ...rolloutInputs(spec.app, m.statefulSet.spec.template),
       kubeconfig: sim.kubeconfig(),
@@ -265,6 +273,16 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
       );
     if (stale.length > 0) throw new Error(`pods not rolled: ${stale.map((p) => p.metadata.name).join(", ")}`);
 
+    // The roll did change the servers: each one's running configuration has the new setting.
+    const confs = await Promise.all(
+      live().map((p) => fourLetterWord(p.ip, srv.clientPort, "conf", 5000).then((c) => ({ p: p.name, c }))),
+    );
+    const rolled_config = confs.length === 5 && confs.every(({ c }) => /^maxClientCnxns=100$/m.test(c ?? ""));
+    if (!rolled_config)
+      log(
+        `provider: not every server runs the changed configuration: ${confs.map(({ p, c }) => `${p}: ${/^maxClientCnxns=.*$/m.exec(c ?? "")?.[0] ?? "no conf"}`).join(", ")}`,
+      );
+
     const writeLog = await writers.stop();
     await watch.stop();
     const data = new Map<string, Map<string, string>>();
@@ -290,6 +308,7 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
       restart_order,
       leader_restarted_last: restart_order.length === 5 && restart_order.at(-1) === before,
       voting_members: rolled.votingMembers ?? [],
+      rolled_config,
       add_lines_rewritten: rewritten,
     };
   } finally {
