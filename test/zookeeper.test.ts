@@ -97,6 +97,8 @@ describe("ZooKeeper on real servers", () => {
         voting_members: ["zk-0", "zk-1", "zk-2", "zk-3", "zk-4"],
       });
       expect(p.restart_order).toHaveLength(5);
+      // Every server added went through the provider's exec (two per scale-up path).
+      expect(p.add_lines_rewritten).toBe(8);
       expect(p.acked_writes).toBeGreaterThan(200);
       // Folded into the top-level figures.
       expect(result.acked_writes).toBeGreaterThan(p.acked_writes);

@@ -16,8 +16,11 @@
  *   environment against the pod's server, as the harness's exec does.
  *
  * Each `up` calls the real provider functions as `pulumi up` does with a ZooKeeperEnsemble:
- * guardUpdate (ZooKeeper removals before a lower count), apply the objects to the simulator, then
- * waitForRollout (joiners added, OnDelete pods restarted leader last). Writers log every
+ * guardDiff then guardUpdate (ZooKeeper removals before a lower count), apply the objects to the
+ * simulator, then waitForRollout (joiners added, OnDelete pods restarted leader last). The
+ * objects are the component's (`resolveZooKeeper` + `statefulAppManifests`, checked against the
+ * rendered ones in test/zookeeper.test.ts); the Secret carries the digest of a password made here,
+ * as the credentials resource does. Writers log every
  * acknowledged write; at the end every znode is read from every server after `sync`.
  */
 import { randomBytes } from "node:crypto";
@@ -26,6 +29,7 @@ import { statefulAppManifests } from "../../sdk/manifests";
 import { rolloutInputs, zooKeeperRollout } from "../../sdk/rollout/inputs";
 import {
   guardCreate,
+  guardDiff,
   guardUpdate,
   type RolloutInputs,
   type RolloutOutputs,
@@ -187,7 +191,12 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
       kubeconfig: sim.kubeconfig(),
       zookeeper: zooKeeperRollout(spec.servers, password),
     };
-    guard = guard ? await guardUpdate(guard, inputs, logs) : await guardCreate(inputs, logs);
+    if (!guard) guard = await guardCreate(inputs, logs);
+    else {
+      // The engine diffs (preview) before it updates.
+      await guardDiff(guard, inputs, logs);
+      guard = await guardUpdate(guard, inputs, logs);
+    }
     sim.apply("secrets", NS, superUserSecretManifest(SET, NS, spec.app.labels, superDigest(password)));
     sim.apply("services", NS, m.headlessService!);
     if (m.configMap) sim.apply("configmaps", NS, m.configMap);

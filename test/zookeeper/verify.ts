@@ -4,7 +4,10 @@
  * reconfiguration through exec, a configuration change rolled leader last, a lost volume, a
  * restart of every pod at once and 5 -> 3 removing the leader, with writers logging every acknowledged write; then the previous procedure
  * (static server list, restart from the highest ordinal) on 3 -> 5 with zk-2 leading, which must
- * be seen to lose writes or run two leaders. See harness.ts for the overlay.
+ * be seen to lose writes or run two leaders. In between, the same servers as the simulator's pods
+ * (its StatefulSet controller deciding which pod exists when) driven by the real rollout provider:
+ * 1 -> 3 -> 5 -> 3 -> 1 -> 3, 3 -> 5 with zk-2 leading, a configuration roll (sim-ensemble.ts).
+ * See harness.ts and sim-ensemble.ts for the overlay.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
