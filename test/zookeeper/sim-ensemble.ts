@@ -50,7 +50,7 @@ type Obj = Record<string, any>;
 
 /** What this bridge adds to harness.ts's overlay, and why. */
 export const SIM_OVERLAY = [
-  "reconfig -add server.<id>=...;<clientPort>: the provider's line gets the pod's loopback address before the client port (;<ip>:<clientPort>), as the start script's own line has it with ZK_CLIENT_HOST; with ';<clientPort>' a server rebinds its client port to every address, which one host of several servers cannot give (in a pod: unchanged)",
+  "reconfig -add server.<id>=...;<clientPort>: the provider's line gets the pod's loopback address before the client port (;<ip>:<clientPort>), as the start script's own line has it with ZK_CLIENT_HOST; with ';<clientPort>' a server rebinds its client port to every address, which one host of several servers cannot give: without this the joiner logs 'binding to port /0.0.0.0:2181', a BindException, and 1->3 stops (in a pod: unchanged)",
   "kubelet: terminationGracePeriodSeconds is bounded by the harness's 10 s SIGKILL (in a pod: the pod's grace period)",
 ] as const;
 
