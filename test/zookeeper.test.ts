@@ -96,6 +96,8 @@ describe("ZooKeeper on real servers", () => {
         rolled_config: true,
         voting_members: ["zk-0", "zk-1", "zk-2", "zk-3", "zk-4"],
       });
+      // The provider's output after each path: the voting members follow replicas.
+      expect(p.paths.map((x) => x.voting.length)).toEqual([3, 5, 3, 1, 3, 5, 5]);
       expect(p.restart_order).toHaveLength(5);
       // Every server added went through the provider's exec (two per scale-up path).
       expect(p.add_lines_rewritten).toBe(8);

@@ -54,9 +54,14 @@ export const SIM_OVERLAY = [
   "kubelet: terminationGracePeriodSeconds is bounded by the harness's 10 s SIGKILL (in a pod: the pod's grace period)",
 ] as const;
 
+/** A path through the provider, with the voting members the watcher returned at its end. */
+export interface ProviderPath extends PathResult {
+  voting: string[];
+}
+
 export interface ProviderPathsResult extends Omit<Comparison, "max_write_gap_ms" | "examples"> {
   scale_paths: string[];
-  paths: PathResult[];
+  paths: ProviderPath[];
   max_write_gap_ms: number;
   two_leaders: boolean;
   two_leader_incidents: string[];
@@ -213,7 +218,7 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
   const connectString = cluster.ips.map((ip) => `${ip}:${srv.clientPort}`).join(",");
   const writers = new Writers(classpath, join(root, "writers"), connectString);
   const watch = new LeaderWatch(() => live().map((p) => ({ name: p.name, ip: p.ip })), srv.clientPort);
-  const paths: PathResult[] = [];
+  const paths: ProviderPath[] = [];
   try {
     const first = await up(1);
     log(`provider: one server, voting ${first.votingMembers?.join(",")}`);
@@ -226,7 +231,12 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
       const out = await up(desired, changed);
       await new Promise((r) => setTimeout(r, 1000)); // let the writers show they still write
       const to = Date.now();
-      paths.push({ path: label, ms: to - from, max_write_gap_ms: maxGap(writers.parse(), from, to) });
+      paths.push({
+        path: label,
+        ms: to - from,
+        max_write_gap_ms: maxGap(writers.parse(), from, to),
+        voting: out.votingMembers ?? [],
+      });
       log(
         `provider: ${label}: voting ${out.votingMembers?.join(",")} in ${to - from} ms, longest write gap ${paths.at(-1)!.max_write_gap_ms} ms`,
       );
