@@ -246,42 +246,47 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
     for (const n of [3, 5, 3, 1]) await step(n, `${replicas}->${n}`);
     await step(3, "1->3 (kept claims)");
 
-    // Leadership to zk-2: the leader's pod is deleted (as a node drain would) until zk-2 leads;
-    // the controller recreates it on the same claim.
-    const zk2 = `${SET}-2`;
-    for (let i = 0; i < 6; i++) {
-      const leader = await leaderOf();
-      if (leader === zk2) break;
-      log(`provider: leader is ${leader}; deleting its pod to move leadership`);
-      if (leader) {
-        const uid = pods.get(leader)?.uid;
-        sim.store.markDeleted(sim.rt("pods"), NS, leader);
-        await waitFor(`${leader} to be recreated and serve`, 120_000, async () => {
-          const p = pods.get(leader);
-          return p && p.uid !== uid && (await p.pod.mode()) ? true : undefined;
+    /**
+     * Leadership to one of `targets`: the leader's pod is deleted (as a node drain would) until
+     * one of them leads; the controller recreates it on the same claim.
+     */
+    const moveLeader = async (targets: string[]) => {
+      for (let i = 0; i < 6; i++) {
+        const leader = await leaderOf();
+        if (leader && targets.includes(leader)) break;
+        log(`provider: leader is ${leader}; deleting its pod to move leadership to ${targets.join(" or ")}`);
+        if (leader) {
+          const uid = pods.get(leader)?.uid;
+          sim.store.markDeleted(sim.rt("pods"), NS, leader);
+          await waitFor(`${leader} to be recreated and serve`, 120_000, async () => {
+            const p = pods.get(leader);
+            return p && p.uid !== uid && (await p.pod.mode()) ? true : undefined;
+          });
+        }
+        await waitFor(`one leader among the ${replicas}`, 120_000, async () => {
+          const modes = await Promise.all(live().map((p) => p.mode()));
+          return modes.length === replicas &&
+            modes.every(Boolean) &&
+            modes.filter((m) => m!.mode === "leader").length === 1
+            ? true
+            : undefined;
         });
       }
-      await waitFor("one leader among the three", 120_000, async () => {
-        const modes = await Promise.all(live().map((p) => p.mode()));
-        return modes.length === 3 &&
-          modes.every(Boolean) &&
-          modes.filter((m) => m!.mode === "leader").length === 1
-          ? true
-          : undefined;
-      });
-    }
-    const lead = await leaderOf();
-    if (lead !== zk2) throw new Error(`could not make ${zk2} the leader (leader: ${lead})`);
-    const since = Date.now();
-    await waitFor("the writers to write again", 60_000, async () =>
-      writers.acksSince(since) > 0 ? true : undefined,
-    );
+      const lead = await leaderOf();
+      if (!lead || !targets.includes(lead))
+        throw new Error(`could not make ${targets.join(" or ")} the leader (leader: ${lead})`);
+      const since = Date.now();
+      await waitFor("the writers to write again", 60_000, async () =>
+        writers.acksSince(since) > 0 ? true : undefined,
+      );
+    };
+    await moveLeader([`${SET}-2`]);
     await step(5, "3->5 (zk-2 leading)");
 
     // A static configuration change: a new template (OnDelete); the watcher rolls the pods.
     const before = await leaderOf();
     const mark = deletions.length;
-    const rolled = await step(5, "roll (leader last)", true);
+    await step(5, "roll (leader last)", true);
     const restart_order = deletions.slice(mark);
     const stale = sim
       .pods()
@@ -301,6 +306,10 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
       log(
         `provider: not every server runs the changed configuration: ${confs.map(({ p, c }) => `${p}: ${/^maxClientCnxns=.*$/m.exec(c ?? "")?.[0] ?? "no conf"}`).join(", ")}`,
       );
+
+    // 5 -> 3 while one of the removed servers leads: the guard's removal hands leadership off.
+    await moveLeader([`${SET}-3`, `${SET}-4`]);
+    const last = await step(3, "5->3 (leader removed)", true);
 
     const writeLog = await writers.stop();
     await watch.stop();
@@ -326,7 +335,7 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
       max_simultaneous_leaders: watch.maxLeaders,
       restart_order,
       leader_restarted_last: restart_order.length === 5 && restart_order.at(-1) === before,
-      voting_members: rolled.votingMembers ?? [],
+      voting_members: last.votingMembers ?? [],
       rolled_config,
       add_lines_rewritten: rewritten,
     };

@@ -6,7 +6,8 @@
  * (static server list, restart from the highest ordinal) on 3 -> 5 with zk-2 leading, which must
  * be seen to lose writes or run two leaders. In between, the same servers as the simulator's pods
  * (its StatefulSet controller deciding which pod exists when) driven by the real rollout provider:
- * 1 -> 3 -> 5 -> 3 -> 1 -> 3, 3 -> 5 with zk-2 leading, a configuration roll (sim-ensemble.ts).
+ * 1 -> 3 -> 5 -> 3 -> 1 -> 3, 3 -> 5 with zk-2 leading, a configuration roll, 5 -> 3 removing
+ * the leader (sim-ensemble.ts).
  * See harness.ts and sim-ensemble.ts for the overlay.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -92,7 +93,7 @@ export function passed(r: VerifyResult): boolean {
     !r.provider_paths.two_leaders &&
     r.provider_paths.leader_restarted_last &&
     r.provider_paths.rolled_config &&
-    r.provider_paths.voting_members.length === 5 &&
+    r.provider_paths.voting_members.length === 3 &&
     r.old_procedure.runs_failing_the_check > 0
   );
 }
