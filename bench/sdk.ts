@@ -5,7 +5,7 @@
  * (bench/sdk-child.ts), so its peak RSS is its own; rounds rotate the order of the variants and
  * the medians are compared:
  * - `ratio_<n>`: ensembles with `rollout: false` (the same Kubernetes objects as the hand-written
- *   program, plus the component) over raw;
+ *   program, plus the component and its credentials resource) over raw;
  * - `ratio_with_rollout_<n>`: the default, which also registers the two rollout resources, over raw;
  * - `peak_memory_ratio_<n>`: peak RSS of the default over raw;
  * - `first_component_ms`: the first default ensemble constructed and settled in a process, modules
