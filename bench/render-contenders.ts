@@ -18,9 +18,9 @@ export const CONTENDERS: Contender[] = ["pure", "cdk8s", "models"];
 export const names = (n: number) => Array.from({ length: n }, (_, i) => `zk${i}`);
 
 export function pureYaml(n: number): string {
-  const docs: string[] = [];
-  for (const name of names(n)) docs.push(toYaml(renderZooKeeperEnsemble(name)));
-  return docs.join("");
+  let out = "";
+  for (const name of names(n)) out += toYaml(renderZooKeeperEnsemble(name));
+  return out;
 }
 
 /** The contender's `n -> YAML` function, its module loaded. */

@@ -94,9 +94,12 @@ class Fallback extends Error {}
  * oldest entries go.
  */
 const MEMO_LIMIT = 512;
+/** Longer texts are not kept: a long scalar unique to one object (a config file naming its app) would only hold memory. */
+const MEMO_MAX_TEXT = 1024;
 const sharedMemo = new globalThis.Map<unknown, string>();
 
 function remember(key: unknown, text: string): void {
+  if (text.length > MEMO_MAX_TEXT) return;
   if (sharedMemo.size >= MEMO_LIMIT) sharedMemo.delete(sharedMemo.keys().next().value);
   sharedMemo.set(key, text);
 }
