@@ -8,6 +8,12 @@ import type { V1ContainerState, V1Pod, V1StatefulSet } from "@kubernetes/client-
 import { claimName, ordinalOf } from "../naming";
 import { parseQuantity } from "../quantity";
 
+/** A label selector map as the API's `labelSelector` query string: `k1=v1,k2=v2`. */
+export const selectorString = (s: Record<string, string>): string =>
+  Object.entries(s)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+
 /** What the provider needs to know of one pod. */
 export interface PodView {
   name: string;

@@ -27,6 +27,7 @@ import {
   replacementChanges,
   type SetView,
   scaleDownRefusal,
+  selectorString,
   teardownBlockers,
   teardownStep,
 } from "./decide";
@@ -62,11 +63,6 @@ export class PartialStateError extends RolloutError {
     this.reasons = [message];
   }
 }
-
-const selectorString = (s: Record<string, string>) =>
-  Object.entries(s)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
 
 const stsPath = (ns: string) => `/apis/apps/v1/namespaces/${ns}/statefulsets`;
 const podsPath = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
@@ -261,6 +257,11 @@ export async function guardCreate(news: RolloutInputs, log: Log = console.log): 
   return { ...news, server: cluster.identity.server, setUid: live?.metadata?.uid ?? "" };
 }
 
+/** A lower count than the live set's, without a replacement (spec.replicas defaults to 1). */
+function inPlaceScaleDown(r: Review, news: RolloutInputs): boolean {
+  return r.live !== undefined && r.replacement.length === 0 && news.replicas < (r.live.spec?.replicas ?? 1);
+}
+
 /**
  * Guard diff: throws a refusal (shown by `pulumi preview` and `pulumi up` before anything
  * changes); reports a change when the inputs changed or the live set differs from them, so that
@@ -270,8 +271,7 @@ export async function guardDiff(olds: RolloutOutputs, news: RolloutInputs, log: 
   const r = await review(olds, news, log);
   const liveReplicas = r.live?.spec?.replicas;
   // A ZooKeeper scale-down: judged against the ensemble (read only), so preview shows a refusal.
-  if (news.zookeeper && r.live && r.replacement.length === 0 && news.replicas < (liveReplicas ?? 1))
-    await checkScaleDown(r.cluster, news, news.zookeeper);
+  if (news.zookeeper && inPlaceScaleDown(r, news)) await checkScaleDown(r.cluster, news, news.zookeeper);
   return {
     changes:
       inputsChanged(olds, news, GUARDED) ||
@@ -300,7 +300,7 @@ export async function guardUpdate(
   } else if (news.replicas < (r.live?.spec?.replicas ?? 0)) {
     log(`${news.name}: all pods healthy; scaling down to ${news.replicas} is safe`);
     // ZooKeeper: the members above the new count leave the membership before their pods stop.
-    if (news.zookeeper && r.replacement.length === 0)
+    if (news.zookeeper && inPlaceScaleDown(r, news))
       await removeMembersAbove(r.cluster, news, news.zookeeper, log);
   }
   return {

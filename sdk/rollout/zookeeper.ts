@@ -30,16 +30,11 @@ import {
 } from "../zookeeper/admin";
 import { type EnsembleView, nextMembershipStep } from "../zookeeper/membership";
 import { type Cluster, type Log, RolloutError } from "./client";
-import { podView } from "./decide";
+import { podView, selectorString } from "./decide";
 import { PodExecError, podExec } from "./exec";
 import type { RolloutInputs, ZooKeeperRollout } from "./protocol";
 
 export type { ZooKeeperRollout };
-
-const selectorString = (s: Record<string, string>) =>
-  Object.entries(s)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(",");
 
 /** What admin.ts needs to reach and name the servers of this rollout's set. */
 export function targetOf(i: Pick<RolloutInputs, "name">, zk: ZooKeeperRollout): EnsembleTarget {
