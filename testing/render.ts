@@ -31,14 +31,15 @@ export function dependencyOrder(objects: readonly RenderedObject[]): RenderedObj
   return [...objects].sort((a, b) => compareDependencyOrder(a.object, b.object));
 }
 
-/** The key the runtime marks a secret value with when it serializes it (`@pulumi/pulumi/runtime/rpc`). */
-export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
-/** Unwraps the runtime's secret envelopes, as the engine does before it calls a provider. */
+/**
+ * Unwraps the runtime's secret envelopes (`{ [specialSigKey]: specialSecretSig, value }`,
+ * `@pulumi/pulumi/runtime/rpc`), as the engine does before it calls a provider.
+ */
 export function reveal<T>(v: T): T {
   if (Array.isArray(v)) return v.map(reveal) as T;
   if (v && typeof v === "object") {
-    if (SECRET_SIG in v) return reveal((v as unknown as { value: T }).value);
+    const o = v as Record<string, unknown>;
+    if (o[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) return reveal(o.value as T);
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)])) as T;
   }
   return v;

@@ -38,6 +38,7 @@ export function outputValue<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply(resolve));
 }
 
-/** Waits until every registration so far has settled. */
-/** The runtime's secret envelope key, and its unwrapping (testing/render.ts). */
-export { reveal, SECRET_SIG, settled } from "../../testing/render";
+/** Waiting until every registration so far has settled, and unwrapping secret envelopes (testing/render.ts). */
+export { reveal, settled } from "../../testing/render";
+/** The key the runtime marks a serialized secret with (its value is `specialSecretSig`). */
+export const SECRET_SIG = pulumi.runtime.specialSigKey;
