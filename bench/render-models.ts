@@ -37,10 +37,10 @@ export function modelsYaml(n: number): string {
   const { Secret, ConfigMap, Service, StatefulSet, PodDisruptionBudget } = models;
   let out = "";
   for (const name of names(n)) {
-    const s = resolveZooKeeper(name).app;
-    const m = statefulAppManifests(s);
+    const z = resolveZooKeeper(name);
+    const m = statefulAppManifests(z.app);
     const models = [
-      new Secret(superUserSecretManifest(s.name, s.namespace, s.labels, OFFLINE_SUPER_DIGEST) as never),
+      new Secret(superUserSecretManifest(z, OFFLINE_SUPER_DIGEST) as never),
       new ConfigMap(m.configMap as never),
       new Service(m.headlessService as never),
       new Service(m.clientService as never),

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { zooKeeperRollout } from "../sdk/rollout/inputs";
-import { SUPER_DIGEST_KEY } from "../sdk/zookeeper/config";
 import { superUserSecretManifest } from "../sdk/zookeeper/credentials";
 import {
   resolveZooKeeper,
@@ -55,6 +54,7 @@ interface BuiltZooKeeper extends BuiltApp {
   readonly connectString: string;
   readonly quorum: number;
   readonly servers: ZooKeeperSpec["servers"];
+  readonly superUserSecret: ZooKeeperSpec["superUserSecret"];
 }
 
 /** What `rollout: false` costs, said once per ensemble. */
@@ -95,6 +95,7 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
           connectString: resolved.connectString,
           quorum: resolved.quorum,
           servers: resolved.servers,
+          superUserSecret: resolved.superUserSecret,
         };
       },
     );
@@ -115,10 +116,9 @@ export class ZooKeeperEnsemble extends StatefulAppBase {
       (parent) => {
         // The pods read the digest from this Secret (the key is not optional): it exists before the set.
         credentials = new ZooKeeperCredentials(`${name}-super`, { parent });
-        const m = superUserSecretManifest(zk.spec.name, zk.spec.namespace, zk.spec.labels, "");
         secret = new k8s.core.v1.Secret(
           `${name}-super`,
-          { ...m, stringData: { [SUPER_DIGEST_KEY]: credentials.digest } },
+          superUserSecretManifest({ app: zk.spec, superUserSecret: zk.superUserSecret }, credentials.digest),
           { parent },
         );
         // The rollout runs `reconfig` as the super user: the password goes to it, secret.

@@ -107,9 +107,11 @@ export function renderStatefulApp(name: string, args: RenderStatefulAppArgs): Ku
  * @throws StatefulArgsError naming every bad argument, as the component does
  */
 export function renderZooKeeperEnsemble(name: string, args: ZooKeeperEnsembleArgs = {}): KubeObject[] {
-  const { app } = resolveZooKeeper(name, args);
-  const secret = superUserSecretManifest(app.name, app.namespace, app.labels, OFFLINE_SUPER_DIGEST);
-  return dependencyOrder([...appObjects(app), secret as KubeObject]);
+  const z = resolveZooKeeper(name, args);
+  return dependencyOrder([
+    ...appObjects(z.app),
+    superUserSecretManifest(z, OFFLINE_SUPER_DIGEST) as KubeObject,
+  ]);
 }
 
 /**

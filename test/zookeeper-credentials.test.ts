@@ -26,7 +26,11 @@ describe("super-user credentials", () => {
   });
 
   it("the Secret holds the digest under the key the pods read, nothing else", () => {
-    expect(superUserSecretManifest("zk", "infra", { app: "zk" }, "super:x")).toEqual({
+    const z = {
+      app: { namespace: "infra", labels: { app: "zk" } },
+      superUserSecret: { name: "zk-zookeeper-super", key: "superDigest" },
+    };
+    expect(superUserSecretManifest(z, "super:x")).toEqual({
       apiVersion: "v1",
       kind: "Secret",
       metadata: { name: "zk-zookeeper-super", namespace: "infra", labels: { app: "zk" } },

@@ -240,13 +240,13 @@ export type ConfigMap = {
   data?: Record<string, string>;
 };
 
-/** An Opaque Secret written as `stringData` (the API server moves it to `data`). */
-export type Secret = {
+/** An Opaque Secret written as `stringData` (the API server moves it to `data`); `V` as for the component's Outputs. */
+export type Secret<V = string> = {
   apiVersion: "v1";
   kind: "Secret";
   metadata: NamedObjectMeta;
   type: "Opaque";
-  stringData: Record<string, string>;
+  stringData: Record<string, V>;
 };
 
 export type PodDisruptionBudget = {

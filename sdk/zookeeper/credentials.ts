@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Secret } from "../manifests/k8s-types";
-import { SUPER_DIGEST_KEY, superDigest, superUserSecretName } from "./config";
+import { superDigest } from "./config";
 
 /** What the credentials resource keeps in state (both secret). */
 export interface SuperCredentials {
@@ -28,18 +28,22 @@ export function newSuperCredentials(): SuperCredentials {
  */
 export const OFFLINE_SUPER_DIGEST = "super:rendered-offline-no-password";
 
-/** The Secret `<set>-zookeeper-super` with the one key the pods read (`superDigest`). */
-export function superUserSecretManifest(
-  setName: string,
-  namespace: string,
-  labels: Record<string, string>,
-  digest: string,
-): Secret {
+/**
+ * The Secret the ensemble's pods read the digest from (`ZooKeeperSpec.superUserSecret`: name and
+ * key), holding only that key; `digest` is a string, or whatever stands for one (an Output).
+ */
+export function superUserSecretManifest<D = string>(
+  z: {
+    readonly app: { readonly namespace: string; readonly labels: Record<string, string> };
+    readonly superUserSecret: { readonly name: string; readonly key: string };
+  },
+  digest: D,
+): Secret<D> {
   return {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: { name: superUserSecretName(setName), namespace, labels: { ...labels } },
+    metadata: { name: z.superUserSecret.name, namespace: z.app.namespace, labels: { ...z.app.labels } },
     type: "Opaque",
-    stringData: { [SUPER_DIGEST_KEY]: digest },
+    stringData: { [z.superUserSecret.key]: digest },
   };
 }

@@ -202,7 +202,7 @@ export async function providerPaths(root: string, classpath: string, log: Log): 
       await guardDiff(guard, inputs, logs);
       guard = await guardUpdate(guard, inputs, logs);
     }
-    sim.apply("secrets", NS, superUserSecretManifest(SET, NS, spec.app.labels, superDigest(password)));
+    sim.apply("secrets", NS, superUserSecretManifest(spec, superDigest(password)));
     sim.apply("services", NS, m.headlessService!);
     if (m.configMap) sim.apply("configmaps", NS, m.configMap);
     sim.apply("statefulsets", NS, m.statefulSet);
