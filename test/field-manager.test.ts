@@ -77,13 +77,13 @@ describe("field sets", () => {
     );
   });
 
-  it("a request's managedFields count unless missing or empty; [] and [{}] reset them; a subresource cannot set them", () => {
+  it("a request's managedFields count unless missing or empty (the live ones stay); [{}] resets them; a subresource cannot set them", () => {
     const live = { metadata: { managedFields: [{ manager: "a" }] } };
     expect(requestManagedFields(live, { metadata: {} })).toEqual([{ manager: "a" }]);
     expect(requestManagedFields(live, { metadata: { managedFields: [{ manager: "b" }] } })).toEqual([
       { manager: "b" },
     ]);
-    expect(requestManagedFields(live, { metadata: { managedFields: [] } })).toEqual([]);
+    expect(requestManagedFields(live, { metadata: { managedFields: [] } })).toEqual([{ manager: "a" }]);
     expect(requestManagedFields(live, { metadata: { managedFields: [{}] } })).toEqual([]);
     expect(requestManagedFields(live, { metadata: { managedFields: [{ manager: "b" }] } }, "scale")).toEqual([
       { manager: "a" },

@@ -366,10 +366,10 @@ export class Cluster {
    * manager than an Update entry of the same name, and an apply that drops a field it alone owned
    * removes the field). So, as pulumi-kubernetes' own fixCSAFieldManagers does, a JSON patch
    * replaces `metadata.managedFields` with the other entries; the API server takes managedFields
-   * from a write that sets them. An empty list would be ignored (the live ones stay), so when ours
-   * are the only entries the list is reset with one empty entry, which clears it
-   * (k8s.io/apimachinery/pkg/util/managedfields/internal/fieldmanager.go, decodeLiveOrNew and
-   * isResetManagedFields); pulumi-kubernetes then forces its next apply (await.go, patchForce). The
+   * from a write that sets them. An empty list does not reset them (Kubernetes' Server-Side Apply
+   * documentation, "clearing managedFields": so that clients unaware of the field cannot strip
+   * it), so when ours are the only entries the list is reset with one empty entry
+   * (k8s.io/apimachinery/pkg/util/managedfields/internal/fieldmanager.go, isResetManagedFields); pulumi-kubernetes then forces its next apply (await.go, patchForce). The
    * fields keep their values and are owned by nobody until the next apply claims them. The set's
    * resourceVersion is the precondition; a conflict is re-read and retried.
    */

@@ -191,9 +191,10 @@ export function requestManagedFields(
   // A subresource write cannot set managedFields: the live ones count.
   if (subresource) return liveEntries;
   const given = requested?.metadata?.managedFields as ManagedFieldsEntry[] | undefined;
-  // A non-nil empty list, or one empty entry, resets them.
-  if (Array.isArray(given) && (given.length === 0 || (given.length === 1 && same(given[0], {})))) return [];
-  // Missing or empty: the live ones (a client that does not know managedFields must not drop them).
+  // One empty entry resets them (fieldmanager.go, isResetManagedFields).
+  if (Array.isArray(given) && given.length === 1 && same(given[0], {})) return [];
+  // Missing or empty: the live ones, as Kubernetes documents ("clearing managedFields": an empty
+  // list does not reset, so that a client that does not know managedFields cannot drop them).
   if (!Array.isArray(given) || given.length === 0) return liveEntries;
   return given;
 }
