@@ -136,11 +136,9 @@ describe("the zookeeper example through the rollout provider", () => {
     await engine.up(program, { config: { replicas: "3" } });
     expect(engine.errors).toEqual([]);
     // Removed from the membership, highest first, before their pods were asked to stop.
-    expect(zk.events.slice(mark).filter((e) => /^(reconfig|stop)/.test(e))).toEqual([
-      "reconfig -remove 5",
-      "reconfig -remove 4",
-      ...zk.events.slice(mark).filter((e) => e.startsWith("stop")),
-    ]);
+    const down = zk.events.slice(mark).filter((e) => /^(reconfig|stop)/.test(e));
+    expect(down.slice(0, 2)).toEqual(["reconfig -remove 5", "reconfig -remove 4"]);
+    expect(down.slice(2).sort()).toEqual(["stop zk-3", "stop zk-4"]);
     expect(zk.votingPods()).toEqual(["zk-0", "zk-1", "zk-2"]);
     expect(podNames()).toEqual(["zk-0", "zk-1", "zk-2"]);
     expect(engine.log).toContain("zk: claims of removed pods kept: datadir-zk-3, datadir-zk-4");

@@ -353,6 +353,16 @@ describe("the rollout providers through the host, on the simulator", () => {
         allowUnknowns: false,
       });
       expect(diff.changes).toBe("none");
+      const updated = await host.update({
+        ...ref("hostedzk-super"),
+        id: created.id,
+        oldInputs: creds,
+        oldOutputs: created.properties,
+        newInputs: creds,
+        ignoreChanges: [],
+        preview: false,
+      });
+      expect(updated.properties).toMatchObject({ password, digest });
       await host.delete({
         ...ref("hostedzk-super"),
         id: created.id,

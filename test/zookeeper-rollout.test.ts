@@ -251,6 +251,9 @@ describe("ZooKeeper membership follows replicas through the rollout", () => {
     );
     const err = await up(s, 3).catch((e) => e);
     expect(err.message).toBe(preview.message);
+    // The update refuses on its own too (an engine may update without the diff in this process).
+    const update = await guardUpdate(s.guard!, inputs, () => {}).catch((e) => e);
+    expect(update.message).toBe(preview.message);
     expect(since(s, mark).filter((e) => /^(reconfig|apply|stop)/.test(e))).toEqual([]);
     expect(liveReplicas(s)).toBe(5);
     expect(s.zk.votingPods()).toHaveLength(5);

@@ -105,8 +105,8 @@ describe("ZooKeeper on real servers", () => {
       expect(p.acked_writes).toBeGreaterThan(200);
       // Folded into the top-level figures.
       expect(result.acked_writes).toBeGreaterThan(p.acked_writes);
-      expect(result.max_write_gap_ms).toBeGreaterThanOrEqual(p.max_write_gap_ms);
       // The same check fails the old procedure: two leaders or lost/diverged writes.
+      expect(result.old_procedure.runs).toBeGreaterThan(0);
       expect(result.old_procedure.runs_failing_the_check).toBe(result.old_procedure.runs);
     },
   );
