@@ -106,8 +106,8 @@ describe("ZooKeeper on real servers", () => {
       // Folded into the top-level figures.
       expect(result.acked_writes).toBeGreaterThan(p.acked_writes);
       // The same check fails the old procedure: two leaders or lost/diverged writes.
-      expect(result.old_procedure.runs).toBeGreaterThan(0);
-      expect(result.old_procedure.runs_failing_the_check).toBe(result.old_procedure.runs);
+      // (replayed up to 3 times until one run shows it: its damage depends on election timing).
+      expect(result.old_procedure.runs_failing_the_check).toBeGreaterThan(0);
     },
   );
 });

@@ -1,6 +1,7 @@
 /**
  * `npm run --silent verify:zookeeper`: progress lines, then one JSON line. Exit 1 unless every check
- * holds. ZK_OLD_RUNS (default 1) replays the old procedure that many times.
+ * holds. ZK_OLD_RUNS (default 1) replays the old procedure that many times (and again, up to 3,
+ * until one run fails the check).
  */
 import { passed, verifyZooKeeper } from "./verify";
 

@@ -98,6 +98,9 @@ export function passed(r: VerifyResult): boolean {
   );
 }
 
+/** At most this many replays of the old procedure to see one fail the check (unless more are asked for). */
+const OLD_MAX_RUNS = 3;
+
 export async function verifyZooKeeper(log: Log = () => {}, oldRuns = 1): Promise<VerifyResult> {
   const missing = zookeeperInstalled();
   if (missing) throw new Error(missing);
@@ -113,8 +116,13 @@ export async function verifyZooKeeper(log: Log = () => {}, oldRuns = 1): Promise
     const classpath = await compileLoad(join(root, "classes"));
     const now = await newProcedure(join(root, "new"), rendered, changed, classpath, log);
     const viaProvider = await providerPaths(join(root, "provider"), classpath, log);
-    const old = [];
-    for (let i = 0; i < oldRuns; i++)
+    // The old procedure's damage depends on election timing: it failed the check in nearly every
+    // replay, not all (one npm test run saw a clean one). It is replayed `oldRuns` times, and
+    // then again, up to OLD_MAX_RUNS, until one run fails the check (showing the check can fail).
+    const old: Awaited<ReturnType<typeof oldProcedureRun>>[] = [];
+    const fails = (o: { lost_writes: number; diverged_paths: number; two_leaders: boolean }) =>
+      o.lost_writes > 0 || o.diverged_paths > 0 || o.two_leaders;
+    for (let i = 0; i < oldRuns || (i < OLD_MAX_RUNS && !old.some(fails)); i++)
       old.push(await oldProcedureRun(join(root, `old-${i}`), rendered, classpath, log));
     const { examples: _, two_leader_incidents: __, ...rest } = now;
     const { examples: ___, two_leader_incidents: provIncidents, ...provider_paths } = viaProvider;
@@ -130,8 +138,7 @@ export async function verifyZooKeeper(log: Log = () => {}, oldRuns = 1): Promise
       old_procedure: {
         path: "3->5 (zk-2 leading), static list, restart from the highest ordinal",
         runs: old.length,
-        runs_failing_the_check: old.filter((o) => o.lost_writes > 0 || o.diverged_paths > 0 || o.two_leaders)
-          .length,
+        runs_failing_the_check: old.filter(fails).length,
         runs_with_two_leaders: old.filter((o) => o.two_leaders).length,
         lost_writes: old.map((o) => o.lost_writes),
         diverged_paths: old.map((o) => o.diverged_paths),
