@@ -24,13 +24,15 @@ async function main(): Promise<void> {
   const { ZooKeeperEnsemble } = await import("../components");
   const { rawZooKeeper } = await import("./raw-zookeeper");
   const { settled } = await import("../testing/render");
+  const { DYNAMIC_TYPE, providerText } = await import("../components/rollout");
   const builds: Record<string, (name: string) => unknown> = {
     raw: rawZooKeeper,
     components: (n) => new ZooKeeperEnsemble(n, { rollout: false }),
     with_rollout: (n) => new ZooKeeperEnsemble(n),
+    floor: (n) => floor(n, rawZooKeeper, DYNAMIC_TYPE, providerText("guard")),
   };
   const build = builds[variant!];
-  if (!build || !(apps > 0)) throw new Error(`usage: sdk-child.ts raw|components|with_rollout <apps>`);
+  if (!build || !(apps > 0)) throw new Error(`usage: sdk-child.ts raw|components|with_rollout|floor <apps>`);
 
   let start = performance.now();
   build("first");
@@ -44,6 +46,25 @@ async function main(): Promise<void> {
   const ms = performance.now() - start;
   const peakMb = process.resourceUsage().maxRSS / 1024;
   process.stdout.write(`${JSON.stringify({ first_ms: firstMs, ms, peak_mb: peakMb })}\n`);
+}
+
+/**
+ * The least any component with this design registers beyond the hand-written objects: a component
+ * as their parent and three dynamic resources (guard, watcher, credentials), each with the fewest
+ * top-level properties a resource can have (the provider text, its role, one small packed input).
+ */
+class FloorResource extends pulumi.CustomResource {}
+
+function floor(name: string, raw: (n: string) => void, type: string, text: string): void {
+  raw(name);
+  const parent = new pulumi.ComponentResource("bench:index:Floor", name, {}, {});
+  for (const role of ["guard", "watcher", "credentials"])
+    new FloorResource(
+      type,
+      `${name}-${role}`,
+      { __provider: text, role, rollout: { namespace: "default", name, replicas: 3 } },
+      { parent },
+    );
 }
 
 main().then(

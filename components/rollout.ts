@@ -48,6 +48,27 @@ export type RolloutResourceArgs = {
     : pulumi.Input<RolloutInputs[K]>;
 };
 
+/**
+ * The inputs as registered: every field packed into one `rollout` property but `replicas` (the
+ * guard's output feeds the StatefulSet, and a mock that echoes inputs must give it back) and the
+ * two secrets, `kubeconfig` and `zookeeper` (each marked secret on its own, so the rest of the
+ * pack stays readable in state and previews; `additionalSecretOutputs` names them). The Pulumi
+ * runtime makes four promises, each stamped with a stack trace, for every top-level property of a
+ * resource; one property per field made the two resources cost more than the six Kubernetes
+ * objects of an ensemble (docs/performance.md). The provider flattens the pack again
+ * (sdk/rollout/entry.ts `flatten`) and its outputs stay flat, as before: state written with
+ * either shape is served by both (PROTOCOL unchanged).
+ */
+export function packRolloutInputs(args: RolloutResourceArgs) {
+  const { replicas, kubeconfig, zookeeper, ...rollout } = args;
+  return {
+    replicas,
+    rollout,
+    ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+    ...(zookeeper !== undefined ? { zookeeper } : {}),
+  };
+}
+
 /** Refuses unsafe changes before the StatefulSet is updated; its `replicas` output feeds the set. */
 export class RolloutGuard extends pulumi.CustomResource {
   /** The replica count the guard approved: the StatefulSet's `spec.replicas`. */
@@ -57,7 +78,7 @@ export class RolloutGuard extends pulumi.CustomResource {
     super(
       DYNAMIC_TYPE,
       name,
-      { __provider: GUARD_TEXT, role: "guard", server: undefined, setUid: undefined, ...args },
+      { __provider: GUARD_TEXT, role: "guard", ...packRolloutInputs(args) },
       { ...opts, additionalSecretOutputs: ["kubeconfig", "zookeeper"] },
     );
   }
@@ -76,12 +97,10 @@ export class RolloutWatcher extends pulumi.CustomResource {
       {
         __provider: WATCHER_TEXT,
         role: "watcher",
+        // The outputs the component reads; the others (server, setUid, keptClaims) are in state.
         readyPods: undefined,
-        keptClaims: undefined,
         votingMembers: undefined,
-        server: undefined,
-        setUid: undefined,
-        ...args,
+        ...packRolloutInputs(args),
       },
       // The ZooKeeper super user's password is inside `zookeeper`.
       { ...opts, additionalSecretOutputs: ["kubeconfig", "zookeeper"] },

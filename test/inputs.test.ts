@@ -121,7 +121,7 @@ describe("StatefulApp with Outputs", () => {
       const kids = childrenOf(n);
       return {
         config: kids.get(SET)!.inputs.spec.template.metadata.annotations["stateful.pulumi.com/config-hash"],
-        template: kids.get("pulumi-nodejs:dynamic:Resource -rollout")!.inputs.templateHash,
+        template: kids.get("pulumi-nodejs:dynamic:Resource -rollout")!.inputs.rollout.templateHash,
       };
     };
     expect(hashes("h2")).toEqual(hashes("h3"));

@@ -46,10 +46,15 @@ const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
 const hasUnknowns = (o: Record<string, unknown>) => JSON.stringify(o).includes(UNKNOWN);
 
-/** Inputs as the provider receives them: without the engine's `__provider`. */
-function clean<T>(props: Record<string, unknown>): T {
-  const { __provider: _, ...rest } = props;
-  return rest as T;
+/**
+ * Inputs or state as the provider functions take them: without the engine's `__provider`, and
+ * flat. The components register every rollout input but `replicas` packed into one `rollout`
+ * property (components/rollout.ts); outputs, and state written before the pack, are flat already.
+ */
+export function flatten<T>(props: Record<string, unknown>): T {
+  const { __provider: _, rollout, ...rest } = props;
+  const packed = rollout !== null && typeof rollout === "object" && !Array.isArray(rollout) ? rollout : {};
+  return { ...rest, ...packed } as T;
 }
 
 /**
@@ -83,7 +88,7 @@ function credentialsProvider(): HostedProvider {
       const c = newSuperCredentials();
       return { id: "super", outs: { role: "credentials", ...c, protocol: PROTOCOL } };
     },
-    update: async (_id, olds) => ({ outs: clean(olds) }),
+    update: async (_id, olds) => ({ outs: flatten(olds) }),
     async delete() {},
   };
 }
@@ -106,14 +111,14 @@ export function provider(role: "guard" | "watcher" | "credentials", protocol: nu
       async diff(_id, olds, news) {
         // Preview with inputs not known yet (e.g. a kubeconfig from a cluster being created): nothing to judge.
         if (hasUnknowns(news)) return { changes: true };
-        return guardDiff(clean<RolloutOutputs>(olds), clean<RolloutInputs>(news), log);
+        return guardDiff(flatten<RolloutOutputs>(olds), flatten<RolloutInputs>(news), log);
       },
       async create(inputs) {
-        const i = clean<RolloutInputs>(inputs);
+        const i = flatten<RolloutInputs>(inputs);
         return { id: id(i), outs: { ...(await guardCreate(i, log)), protocol: PROTOCOL } };
       },
       async update(_id, olds, news) {
-        const outs = await guardUpdate(clean<RolloutOutputs>(olds), clean<RolloutInputs>(news), log);
+        const outs = await guardUpdate(flatten<RolloutOutputs>(olds), flatten<RolloutInputs>(news), log);
         return { outs: { ...outs, protocol: PROTOCOL } };
       },
       async delete() {},
@@ -129,22 +134,24 @@ export function provider(role: "guard" | "watcher" | "credentials", protocol: nu
         votingMembers: _v,
         protocol: _p,
         ...was
-      } = clean<RolloutOutputs & { protocol?: number }>(olds);
-      return { changes: canonical(was) !== canonical(clean(news)) };
+      } = flatten<RolloutOutputs & { protocol?: number }>(olds);
+      return { changes: canonical(was) !== canonical(flatten(news)) };
     },
     async create(inputs) {
-      const i = clean<RolloutInputs>(inputs);
+      const i = flatten<RolloutInputs>(inputs);
       const outs = await waitForRollout(i, log).catch((e) => partial(e, inputs));
       return { id: id(i), outs: { ...outs, protocol: PROTOCOL } };
     },
     async update(_id, olds, news) {
-      const outs = await waitForRollout(clean<RolloutInputs>(news), log, clean<RolloutOutputs>(olds)).catch(
-        (e) => partial(e, news),
-      );
+      const outs = await waitForRollout(
+        flatten<RolloutInputs>(news),
+        log,
+        flatten<RolloutOutputs>(olds),
+      ).catch((e) => partial(e, news));
       return { outs: { ...outs, protocol: PROTOCOL } };
     },
     async delete(_id, props) {
-      await teardown(clean<RolloutOutputs>(props), log);
+      await teardown(flatten<RolloutOutputs>(props), log);
     },
   };
 }
