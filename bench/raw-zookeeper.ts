@@ -1,10 +1,56 @@
 /**
- * The reference for the sdk benchmark: one ZooKeeper ensemble's Kubernetes resources written by
+ * The references for the sdk benchmark: one ZooKeeper ensemble's Kubernetes resources written by
  * hand with @pulumi/kubernetes, as a user without this library would write them.
+ * - `rawZooKeeper`: the same objects a `ZooKeeperEnsemble` with `rollout: false` registers, byte
+ *   for byte (its start script for dynamic membership included), written out literally: the
+ *   like-for-like reference (test/bench-contenders.test.ts checks the objects are the same).
+ * - `staticZooKeeper`: the seed tutorial's kind of ensemble, a static server list and a one-line
+ *   start command, with smaller objects (it cannot change its membership safely).
  */
 import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { renderZooKeeperEnsemble } from "../sdk/render";
 
+/** The stand-in name the literal objects are written for; no other text contains it. */
+const STAND_IN = "zzbenchzz";
+let literal: string | undefined;
+
+/**
+ * The objects of one ensemble as a hand-written program holds them: a literal (rendered once, as
+ * the user would have copied it) with the ensemble's name put in. Registered in dependency order
+ * with the dependsOn the component gives the set.
+ */
 export function rawZooKeeper(name: string): void {
+  literal ??= JSON.stringify(renderZooKeeperEnsemble(STAND_IN, { rollout: false }));
+  // biome-ignore lint/suspicious/noExplicitAny: literal Kubernetes objects of several kinds
+  const objects: any[] = JSON.parse(literal.replaceAll(STAND_IN, name));
+  const before: pulumi.Resource[] = [];
+  for (const o of objects) {
+    const id = o.metadata.name as string;
+    switch (o.kind) {
+      case "Secret":
+        before.push(new k8s.core.v1.Secret(`${name}-super`, o));
+        break;
+      case "ConfigMap":
+        before.push(new k8s.core.v1.ConfigMap(id, o));
+        break;
+      case "Service":
+        if (id === `${name}-client`) new k8s.core.v1.Service(id, o);
+        else before.push(new k8s.core.v1.Service(id, o));
+        break;
+      case "StatefulSet":
+        new k8s.apps.v1.StatefulSet(name, o, { dependsOn: [...before] });
+        break;
+      case "PodDisruptionBudget":
+        new k8s.policy.v1.PodDisruptionBudget(id, o);
+        break;
+      default:
+        throw new Error(`bench: no hand-written reference for ${o.kind}`);
+    }
+  }
+}
+
+export function staticZooKeeper(name: string): void {
   const ns = "default";
   const labels = { app: name };
   const svc = `${name}-headless`;

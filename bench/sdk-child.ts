@@ -22,17 +22,19 @@ async function main(): Promise<void> {
     false,
   );
   const { ZooKeeperEnsemble } = await import("../components");
-  const { rawZooKeeper } = await import("./raw-zookeeper");
+  const { rawZooKeeper, staticZooKeeper } = await import("./raw-zookeeper");
   const { settled } = await import("../testing/render");
   const { DYNAMIC_TYPE, providerText } = await import("../components/rollout");
   const builds: Record<string, (name: string) => unknown> = {
     raw: rawZooKeeper,
+    raw_static: staticZooKeeper,
     components: (n) => new ZooKeeperEnsemble(n, { rollout: false }),
     with_rollout: (n) => new ZooKeeperEnsemble(n),
     floor: (n) => floor(n, rawZooKeeper, DYNAMIC_TYPE, providerText("guard")),
   };
   const build = builds[variant!];
-  if (!build || !(apps > 0)) throw new Error(`usage: sdk-child.ts raw|components|with_rollout|floor <apps>`);
+  if (!build || !(apps > 0))
+    throw new Error(`usage: sdk-child.ts raw|raw_static|components|with_rollout|floor <apps>`);
 
   let start = performance.now();
   build("first");

@@ -5,12 +5,16 @@
  * (bench/sdk-child.ts), so its peak RSS is its own; rounds rotate the order of the variants and
  * the medians are compared:
  * - `ratio_<n>`: ensembles with `rollout: false` (the same Kubernetes objects as the hand-written
- *   program, plus the component and its credentials resource) over raw;
+ *   program, test/bench-sdk-reference.test.ts, plus the component and its credentials resource)
+ *   over raw;
  * - `ratio_with_rollout_<n>`: the default, which also registers the two rollout resources, over raw;
  * - `peak_memory_ratio_<n>`: peak RSS of the default over raw;
  * - `floor_ratio_<n>`: raw plus the least this design registers beyond it (a component and three
  *   dynamic resources with one packed input each, bench/sdk-child.ts `floor`) over raw: what
  *   `ratio_with_rollout` cannot go below without fewer resources;
+ * - `ratio_with_rollout_over_static_<n>`: the default over `raw_static`, the seed's kind of
+ *   hand-written ensemble (static server list, one-line start command: smaller objects, and no
+ *   safe membership change), the reference this bench used before the component's objects grew;
  * - `first_component_ms`: the first default ensemble constructed and settled in a process, modules
  *   already loaded (`first_raw_ms`: the same for the hand-written resources).
  * Last line: one JSON object.
@@ -20,7 +24,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
-const VARIANTS = ["raw", "components", "with_rollout", "floor"] as const;
+const VARIANTS = ["raw", "raw_static", "components", "with_rollout", "floor"] as const;
 type Variant = (typeof VARIANTS)[number];
 
 interface Sample {
@@ -48,10 +52,22 @@ async function sample(variant: Variant, apps: number): Promise<Sample> {
 export async function benchSdk(): Promise<Record<string, number>> {
   const sizes = (process.env.SDK_BENCH_APPS ?? "200,1000").split(",").map(Number);
   const result: Record<string, number> = {};
-  const firsts: Record<Variant, number[]> = { raw: [], components: [], with_rollout: [], floor: [] };
+  const firsts: Record<Variant, number[]> = {
+    raw: [],
+    raw_static: [],
+    components: [],
+    with_rollout: [],
+    floor: [],
+  };
   for (const apps of sizes) {
     const rounds = apps >= 1000 ? 3 : 5;
-    const samples: Record<Variant, Sample[]> = { raw: [], components: [], with_rollout: [], floor: [] };
+    const samples: Record<Variant, Sample[]> = {
+      raw: [],
+      raw_static: [],
+      components: [],
+      with_rollout: [],
+      floor: [],
+    };
     for (let r = 0; r < rounds; r++)
       for (let k = 0; k < VARIANTS.length; k++) {
         const variant = VARIANTS[(k + r) % VARIANTS.length]!;
@@ -63,6 +79,7 @@ export async function benchSdk(): Promise<Record<string, number>> {
     const peak = (v: Variant) => median(samples[v].map((s) => s.peak_mb));
     process.stdout.write(
       `sdk ${apps} ensembles, medians of ${rounds} rounds: raw ${Math.round(ms("raw"))} ms ${Math.round(peak("raw"))} MB, ` +
+        `raw_static ${Math.round(ms("raw_static"))} ms ${Math.round(peak("raw_static"))} MB, ` +
         `components ${Math.round(ms("components"))} ms ${Math.round(peak("components"))} MB, ` +
         `with rollout ${Math.round(ms("with_rollout"))} ms ${Math.round(peak("with_rollout"))} MB, ` +
         `floor ${Math.round(ms("floor"))} ms ${Math.round(peak("floor"))} MB\n`,
@@ -75,6 +92,7 @@ export async function benchSdk(): Promise<Record<string, number>> {
       [`ratio_with_rollout_${apps}`]: round2(ms("with_rollout") / ms("raw")),
       [`peak_memory_ratio_${apps}`]: round2(peak("with_rollout") / peak("raw")),
       [`floor_ratio_${apps}`]: round2(ms("floor") / ms("raw")),
+      [`ratio_with_rollout_over_static_${apps}`]: round2(ms("with_rollout") / ms("raw_static")),
       [`raw_peak_mb_${apps}`]: Math.round(peak("raw")),
       [`with_rollout_peak_mb_${apps}`]: Math.round(peak("with_rollout")),
     });
