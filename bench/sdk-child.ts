@@ -21,7 +21,11 @@ async function main(): Promise<void> {
     "bench",
     false,
   );
-  const { ZooKeeperEnsemble } = await import("../components");
+  // The package as users install it: compiled JavaScript from dist/ (through package.json's
+  // `exports`; bench/sdk.ts builds first), not our TypeScript sources through tsx, whose source
+  // maps would make every stack trace the runtime takes through our frames dearer than a user's.
+  const packageName: string = "pulumi-stateful";
+  const { ZooKeeperEnsemble }: typeof import("../components") = await import(packageName);
   const { rawZooKeeper, staticZooKeeper } = await import("./raw-zookeeper");
   const { settled } = await import("../testing/render");
   const { DYNAMIC_TYPE, providerText } = await import("../components/rollout");

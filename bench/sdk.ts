@@ -50,6 +50,8 @@ async function sample(variant: Variant, apps: number): Promise<Sample> {
 }
 
 export async function benchSdk(): Promise<Record<string, number>> {
+  // The children load the compiled package (dist/), as a user's program does.
+  await run("npm", ["run", "--silent", "build"], { cwd: join(__dirname, "..") });
   const sizes = (process.env.SDK_BENCH_APPS ?? "200,1000").split(",").map(Number);
   const result: Record<string, number> = {};
   const firsts: Record<Variant, number[]> = {
