@@ -3,7 +3,7 @@
  * hand with @pulumi/kubernetes, as a user without this library would write them.
  * - `rawZooKeeper`: the same objects a `ZooKeeperEnsemble` with `rollout: false` registers, byte
  *   for byte (its start script for dynamic membership included), written out literally: the
- *   like-for-like reference (test/bench-contenders.test.ts checks the objects are the same).
+ *   like-for-like reference (test/bench-sdk-reference.test.ts checks the objects are the same).
  * - `staticZooKeeper`: the seed tutorial's kind of ensemble, a static server list and a one-line
  *   start command, with smaller objects (it cannot change its membership safely).
  */
@@ -13,7 +13,8 @@ import { renderZooKeeperEnsemble } from "../sdk/render";
 
 /** The stand-in name the literal objects are written for; no other text contains it. */
 const STAND_IN = "zzbenchzz";
-let literal: string | undefined;
+/** Rendered when the module loads, before any timing: the program's text, not its work. */
+const LITERAL = JSON.stringify(renderZooKeeperEnsemble(STAND_IN, { rollout: false }));
 
 /**
  * The objects of one ensemble as a hand-written program holds them: a literal (rendered once, as
@@ -21,9 +22,8 @@ let literal: string | undefined;
  * with the dependsOn the component gives the set.
  */
 export function rawZooKeeper(name: string): void {
-  literal ??= JSON.stringify(renderZooKeeperEnsemble(STAND_IN, { rollout: false }));
   // biome-ignore lint/suspicious/noExplicitAny: literal Kubernetes objects of several kinds
-  const objects: any[] = JSON.parse(literal.replaceAll(STAND_IN, name));
+  const objects: any[] = JSON.parse(LITERAL.replaceAll(STAND_IN, name));
   const before: pulumi.Resource[] = [];
   for (const o of objects) {
     const id = o.metadata.name as string;

@@ -49,24 +49,33 @@ export type RolloutResourceArgs = {
 };
 
 /**
- * The inputs as registered: every field packed into one `rollout` property but `replicas` (the
- * guard's output feeds the StatefulSet, and a mock that echoes inputs must give it back) and the
- * two secrets, `kubeconfig` and `zookeeper` (each marked secret on its own, so the rest of the
- * pack stays readable in state and previews; `additionalSecretOutputs` names them). The Pulumi
- * runtime makes four promises, each stamped with a stack trace, for every top-level property of a
- * resource; one property per field made the two resources cost more than the six Kubernetes
- * objects of an ensemble (docs/performance.md). The provider flattens the pack again
- * (sdk/rollout/entry.ts `flatten`) and its outputs stay flat, as before: state written with
- * either shape is served by both (PROTOCOL unchanged).
+ * The inputs as registered: the plain fields packed into one `rollout` property; top-level stay
+ * `replicas` (the guard's output feeds the StatefulSet, and a mock that echoes inputs, or the
+ * host's preview that returns inputs as outputs, must give it back) and every field that is an
+ * Output or a promise (`kubeconfig`, `zookeeper`, and `templateHash` when an Input argument feeds
+ * the pod template). The dynamic-provider host takes no secrets, so the engine marks its outputs
+ * secret only by name: an output is secret if the input of the same name was (provider_plugin.go
+ * annotateSecrets) or if `additionalSecretOutputs` names it. A secret inside the pack would come
+ * back as a plain flat output; one at the top level keeps its name and its secrecy.
+ *
+ * Why pack: the Pulumi runtime makes four promises, each stamped with a stack trace, for every
+ * top-level property of a resource; one property per field made the two resources cost more than
+ * the six Kubernetes objects of an ensemble (docs/performance.md). The provider flattens the pack
+ * again (sdk/rollout/entry.ts `flatten`) and its outputs stay flat; PROTOCOL 3 says so, and the
+ * provider still serves state of protocol 2 (flat inputs).
  */
-export function packRolloutInputs(args: RolloutResourceArgs) {
-  const { replicas, kubeconfig, zookeeper, ...rollout } = args;
-  return {
-    replicas,
-    rollout,
-    ...(kubeconfig !== undefined ? { kubeconfig } : {}),
-    ...(zookeeper !== undefined ? { zookeeper } : {}),
-  };
+/** Secret by nature, wherever they come from; `additionalSecretOutputs` names them too. */
+const SECRETS = ["kubeconfig", "zookeeper"];
+
+export function packRolloutInputs(args: RolloutResourceArgs): Record<string, unknown> {
+  const top: Record<string, unknown> = { replicas: args.replicas };
+  const rollout: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args)) {
+    if (k === "replicas" || v === undefined) continue;
+    if (SECRETS.includes(k) || pulumi.Output.isInstance(v) || v instanceof Promise) top[k] = v;
+    else rollout[k] = v;
+  }
+  return { ...top, rollout };
 }
 
 /** Refuses unsafe changes before the StatefulSet is updated; its `replicas` output feeds the set. */
@@ -79,7 +88,7 @@ export class RolloutGuard extends pulumi.CustomResource {
       DYNAMIC_TYPE,
       name,
       { __provider: GUARD_TEXT, role: "guard", ...packRolloutInputs(args) },
-      { ...opts, additionalSecretOutputs: ["kubeconfig", "zookeeper"] },
+      { ...opts, additionalSecretOutputs: SECRETS },
     );
   }
 }
@@ -103,7 +112,7 @@ export class RolloutWatcher extends pulumi.CustomResource {
         ...packRolloutInputs(args),
       },
       // The ZooKeeper super user's password is inside `zookeeper`.
-      { ...opts, additionalSecretOutputs: ["kubeconfig", "zookeeper"] },
+      { ...opts, additionalSecretOutputs: SECRETS },
     );
   }
 }

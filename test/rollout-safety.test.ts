@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { packRolloutInputs } from "../components/rollout";
 import { flatten, provider } from "../sdk/rollout/entry";
+import { PROTOCOL, SUPPORTED_PROTOCOLS } from "../sdk/rollout/protocol";
 import {
   guardDiff,
   guardUpdate,
@@ -320,29 +321,34 @@ describe("7. partial failures leave correct state", () => {
       .delete("default/web", {})
       .catch((e) => e);
     expect(err.message).toBe(
-      "pulumi-stateful: this watcher's state was written with rollout protocol 1, which the installed pulumi-stateful (protocol 2) cannot serve. Install the pulumi-stateful version this stack was deployed with, finish the operation, then upgrade.",
+      "pulumi-stateful: this watcher's state was written with rollout protocol 1, which the installed pulumi-stateful (protocol 3) cannot serve. Install the pulumi-stateful version this stack was deployed with, finish the operation, then upgrade.",
     );
   });
 
-  it("inputs packed into one property serve the same as the flat state written before the pack", async () => {
+  it("protocol 3's packed inputs are served against protocol 2's flat state, as before the pack", async () => {
     const sim = await start();
     const outs = await deployed(sim, { replicas: 2 });
     const { server: _s, setUid: _u, readyPods: _r, keptClaims: _k, votingMembers: _v, ...flat } = outs;
     // What the components register now (components/rollout.ts), beside flat state in `olds`.
-    const packed = { role: "watcher", ...packRolloutInputs(inputsFor(sim, "web", { replicas: 2 })) };
+    const packed: Record<string, unknown> = {
+      role: "watcher",
+      ...packRolloutInputs(inputsFor(sim, "web", { replicas: 2 })),
+    };
     expect(Object.keys(packed).sort()).toEqual(["kubeconfig", "replicas", "role", "rollout"]);
     expect(flatten(packed)).toEqual({ role: "watcher", ...flat });
-    const watcher = provider("watcher", 2);
+    expect(PROTOCOL).toBe(3);
+    expect(SUPPORTED_PROTOCOLS).toEqual([2, 3]);
+    const watcher = provider("watcher", PROTOCOL);
     expect(await watcher.diff("default/web", { ...outs, role: "watcher" }, packed)).toEqual({
       changes: false,
     });
-    const longer = { ...packed, rollout: { ...packed.rollout, timeoutSeconds: 61 } };
+    const longer = { ...packed, rollout: { ...(packed.rollout as object), timeoutSeconds: 61 } };
     expect(await watcher.diff("default/web", { ...outs, role: "watcher" }, longer)).toEqual({
       changes: true,
     });
     // The guard judges a scale-down from packed inputs against flat state.
     sim.kubelet.setReady("default", "web-1", false);
-    const guard = provider("guard", 2);
+    const guard = provider("guard", PROTOCOL);
     const down = { role: "guard", ...packRolloutInputs(inputsFor(sim, "web", { replicas: 1 })) };
     const err = await guard.update("default/web", { ...outs, role: "guard" }, down).catch((e) => e);
     expect(String(err.message)).toMatch(/^refusing to scale StatefulSet "web" from 2 to 1/);

@@ -1,7 +1,11 @@
-/** The shape of the state the rollout resources write; bump it on an incompatible change (docs/rollout.md). */
-export const PROTOCOL = 2;
-/** Protocols this version can serve (read, update and delete state written by). */
-export const SUPPORTED_PROTOCOLS: readonly number[] = [2];
+/**
+ * The shape of the inputs and state the rollout resources write; bump it on an incompatible change
+ * (docs/rollout.md). 3: inputs packed into one `rollout` property (components/rollout.ts), which a
+ * package serving only 2 would misread as a set named `undefined`, so it must refuse instead.
+ */
+export const PROTOCOL = 3;
+/** Protocols this version can serve (read, update and delete state written by): 2 had flat inputs. */
+export const SUPPORTED_PROTOCOLS: readonly number[] = [2, 3];
 /**
  * The StatefulSet carries this annotation, valued with the rollout's owner id, only while a
  * rollout manages it: a watcher deleted after the program turned the rollout off (or renamed the
@@ -21,7 +25,7 @@ export interface ClaimTemplate {
 
 /**
  * What the rollout needs to manage a ZooKeeper ensemble's membership (sdk/rollout/zookeeper.ts).
- * Optional in `RolloutInputs`, so PROTOCOL stays 2: state written without it is served as before,
+ * Optional in `RolloutInputs` (added in protocol 2): state written without it is served as before,
  * and an older package that does not know it ignores it — it would not manage membership (a
  * `replicas` change would leave joiners non-voting and delete voting members' pods).
  */
