@@ -54,13 +54,13 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ first_ms: firstMs, ms, peak_mb: peakMb })}\n`);
 }
 
+class FloorResource extends pulumi.CustomResource {}
+
 /**
  * The least any component with this design registers beyond the hand-written objects: a component
  * as their parent and three dynamic resources (guard, watcher, credentials), each with the fewest
  * top-level properties a resource can have (the provider text, its role, one small packed input).
  */
-class FloorResource extends pulumi.CustomResource {}
-
 function floor(name: string, raw: (n: string) => void, type: string, text: string): void {
   raw(name);
   const parent = new pulumi.ComponentResource("bench:index:Floor", name, {}, {});

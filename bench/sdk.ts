@@ -49,27 +49,17 @@ async function sample(variant: Variant, apps: number): Promise<Sample> {
   return JSON.parse(stdout.trim().split("\n").pop()!) as Sample;
 }
 
+const perVariant = <T>() => Object.fromEntries(VARIANTS.map((v) => [v, [] as T[]])) as Record<Variant, T[]>;
+
 export async function benchSdk(): Promise<Record<string, number>> {
   // The children load the compiled package (dist/), as a user's program does.
   await run("npm", ["run", "--silent", "build"], { cwd: join(__dirname, "..") });
   const sizes = (process.env.SDK_BENCH_APPS ?? "200,1000").split(",").map(Number);
   const result: Record<string, number> = {};
-  const firsts: Record<Variant, number[]> = {
-    raw: [],
-    raw_static: [],
-    components: [],
-    with_rollout: [],
-    floor: [],
-  };
+  const firsts = perVariant<number>();
   for (const apps of sizes) {
     const rounds = apps >= 1000 ? 3 : 5;
-    const samples: Record<Variant, Sample[]> = {
-      raw: [],
-      raw_static: [],
-      components: [],
-      with_rollout: [],
-      floor: [],
-    };
+    const samples = perVariant<Sample>();
     for (let r = 0; r < rounds; r++)
       for (let k = 0; k < VARIANTS.length; k++) {
         const variant = VARIANTS[(k + r) % VARIANTS.length]!;

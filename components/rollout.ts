@@ -48,6 +48,9 @@ export type RolloutResourceArgs = {
     : pulumi.Input<RolloutInputs[K]>;
 };
 
+/** Secret by nature, wherever they come from; `additionalSecretOutputs` names them too. */
+const SECRETS = ["kubeconfig", "zookeeper"];
+
 /**
  * The inputs as registered: the plain fields packed into one `rollout` property; top-level stay
  * `replicas` (the guard's output feeds the StatefulSet, and a mock that echoes inputs, or the
@@ -64,9 +67,6 @@ export type RolloutResourceArgs = {
  * again (sdk/rollout/entry.ts `flatten`) and its outputs stay flat; PROTOCOL 3 says so, and the
  * provider still serves state of protocol 2 (flat inputs).
  */
-/** Secret by nature, wherever they come from; `additionalSecretOutputs` names them too. */
-const SECRETS = ["kubeconfig", "zookeeper"];
-
 export function packRolloutInputs(args: RolloutResourceArgs): Record<string, unknown> {
   const top: Record<string, unknown> = { replicas: args.replicas };
   const rollout: Record<string, unknown> = {};

@@ -244,6 +244,29 @@ describe("rollout resources", () => {
     )!.inputs;
     expect(set.metadata.annotations).toBeUndefined();
   });
+
+  it("keeps the template hash secret when a secret feeds the pod template: top-level, where the engine re-marks the output of the same name", async () => {
+    const { secret } = await import("@pulumi/pulumi");
+    const { annotateSecrets, isSecret } = await import("./support/host");
+    const { flatten } = await import("../sdk/rollout/entry");
+    new c.StatefulApp("sealed", {
+      image: "registry.example/app:1",
+      ports: [{ name: "web", containerPort: 8080 }],
+      env: { TOKEN: secret("s3cret") },
+    });
+    await settled();
+    for (const n of ["sealed-guard", "sealed-rollout"]) {
+      const inputs = registered.find((r) => r.name === n)!.inputs;
+      expect(isSecret(inputs.templateHash)).toBe(true);
+      expect("templateHash" in inputs.rollout).toBe(false);
+      // The host takes no secrets: its flat outputs are secret only where an input of the same
+      // name was (or additionalSecretOutputs names them), as the engine re-marks them.
+      const outs = { ...reveal(flatten<Record<string, unknown>>(inputs)), server: "https://x" };
+      const stored = annotateSecrets(outs as never, inputs);
+      expect(isSecret(stored.templateHash)).toBe(true);
+      expect(isSecret(stored.name)).toBe(false);
+    }
+  });
 });
 
 describe("ZooKeeperEnsemble", () => {
@@ -269,29 +292,6 @@ describe("ZooKeeperEnsemble", () => {
     expect(client.spec.ports).toEqual([
       { name: "client", port: 2181, targetPort: "client", protocol: "TCP" },
     ]);
-  });
-
-  it("keeps the template hash secret when a secret feeds the pod template: top-level, where the engine re-marks the output of the same name", async () => {
-    const { secret } = await import("@pulumi/pulumi");
-    const { annotateSecrets, isSecret } = await import("./support/host");
-    const { flatten } = await import("../sdk/rollout/entry");
-    new c.StatefulApp("sealed", {
-      image: "registry.example/app:1",
-      ports: [{ name: "web", containerPort: 8080 }],
-      env: { TOKEN: secret("s3cret") },
-    });
-    await settled();
-    for (const n of ["sealed-guard", "sealed-rollout"]) {
-      const inputs = registered.find((r) => r.name === n)!.inputs;
-      expect(isSecret(inputs.templateHash)).toBe(true);
-      expect("templateHash" in inputs.rollout).toBe(false);
-      // The host takes no secrets: its flat outputs are secret only where an input of the same
-      // name was (or additionalSecretOutputs names them), as the engine re-marks them.
-      const outs = { ...reveal(flatten<Record<string, unknown>>(inputs)), server: "https://x" };
-      const stored = annotateSecrets(outs as never, inputs);
-      expect(isSecret(stored.templateHash)).toBe(true);
-      expect(isSecret(stored.name)).toBe(false);
-    }
   });
 
   it("passes rollout.kubeconfig to its rollout resources, as a secret", async () => {

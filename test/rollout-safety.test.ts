@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { packRolloutInputs } from "../components/rollout";
 import { flatten, provider } from "../sdk/rollout/entry";
-import { PROTOCOL, SUPPORTED_PROTOCOLS } from "../sdk/rollout/protocol";
+import { PROTOCOL } from "../sdk/rollout/protocol";
 import {
   guardDiff,
   guardUpdate,
@@ -336,8 +336,6 @@ describe("7. partial failures leave correct state", () => {
     };
     expect(Object.keys(packed).sort()).toEqual(["kubeconfig", "replicas", "role", "rollout"]);
     expect(flatten(packed)).toEqual({ role: "watcher", ...flat });
-    expect(PROTOCOL).toBe(3);
-    expect(SUPPORTED_PROTOCOLS).toEqual([2, 3]);
     const watcher = provider("watcher", PROTOCOL);
     expect(await watcher.diff("default/web", { ...outs, role: "watcher" }, packed)).toEqual({
       changes: false,
